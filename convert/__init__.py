@@ -1,0 +1,1 @@
+"""gesturepilot workstation side: train, evaluate, quantize and report gesture models."""

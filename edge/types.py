@@ -1,0 +1,54 @@
+"""Typed values passed between the daemon's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One camera frame. `image` is RGB uint8 (H, W, 3); `ts` is the capture time (Unix seconds)."""
+
+    image: np.ndarray
+    ts: float
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class HandRegion:
+    """Where the hand is in a frame.
+
+    `box` is (x0, y0, x1, y1) in frame pixels, axis aligned. `angle` is the hand's rotation in
+    radians (0 = fingers up, positive = counter-clockwise in the image) when a detector knows it.
+    `landmarks` is (21, 3) in frame pixels (x, y, z) when a landmark model ran.
+    """
+
+    box: tuple[float, float, float, float]
+    score: float = 1.0
+    angle: float | None = None
+    landmarks: np.ndarray | None = None
+    handedness: float | None = None  # probability of a right hand, when known
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A classifier's answer for one frame; `scores` follows the model's label order."""
+
+    label: str
+    score: float
+    scores: np.ndarray
+    labels: tuple[str, ...]
+    ts: float
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command ready to publish; `ts` is the capture time of the frame that decided it."""
+
+    command: str
+    gesture: str
+    confidence: float
+    ts: float
+    reason: str = field(default="gesture", compare=False)
