@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -52,3 +53,27 @@ class Command:
     confidence: float
     ts: float
     reason: str = field(default="gesture", compare=False)
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Everything the loop decided about one frame, handed to observers (preview, watchdog).
+
+    `gesture` is the smoothed gesture (None while nothing is held); `command` is what was
+    published for this frame, if anything.
+    """
+
+    frame: Frame
+    region: HandRegion | None
+    prediction: Prediction | None
+    gesture: str | None
+    confidence: float
+    command: Command | None
+    fps: float
+    state: str = "running"
+
+
+class FrameObserver(Protocol):
+    """Something that watches the loop: sd_notify watchdog, MJPEG preview, capture."""
+
+    def on_frame(self, result: FrameResult) -> None: ...
