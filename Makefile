@@ -8,7 +8,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks bench-hands
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,15 @@ unit: venv mosquitto  ## pytest only
 	$(VENV)/bin/pytest -q
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
+
+models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned wheel (sha256-checked)
+	$(PY) -m edge.hands.fetch --dest models/mediapipe
+
+reference-landmarks: venv models  ## train the shipped landmark classifier (models/gestures-landmarks.*)
+	$(PY) -m convert.landmarks reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
+
+bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
+	$(PY) -m edge.hands.bench --datasets $(DATASETS) --out bench/hands.json
 
 clean:  ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

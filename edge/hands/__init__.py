@@ -1,0 +1,52 @@
+"""Hand localisation and landmark classification with MediaPipe's palm and landmark models.
+
+Stages: `palm.PalmDetector` (whole frame -> palms + rotated hand regions), `landmark.LandmarkModel`
+(upright crop -> 21 points in frame pixels), `locator.HandLocator` (detector or tracker),
+`features` (points -> classifier input, shared with training), `classifier.LandmarkClassifier`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge.paths import models_dir
+
+DEFAULT_PALM_MODEL = "palm_detection_lite.tflite"
+DEFAULT_LANDMARK_MODEL = "hand_landmark_lite.tflite"
+
+
+def default_palm_model() -> str:
+    """The palm detector used when the config names none."""
+    return str(models_dir() / "mediapipe" / DEFAULT_PALM_MODEL)
+
+
+def default_landmark_model() -> str:
+    """The landmark model used when the config names none."""
+    return str(models_dir() / "mediapipe" / DEFAULT_LANDMARK_MODEL)
+
+
+def build_hand_locator(locate_cfg: Any, num_threads: int | None = None) -> Any:
+    """The `Locator` for `[locate] method = "detector"` or `"tracker"`.
+
+    Args:
+        locate_cfg: the `[locate]` section (method, palm_model, landmark_model,
+            min_detection_score, min_presence, redetect_every).
+        num_threads: interpreter threads.
+
+    Returns:
+        A `edge.hands.locator.HandLocator` (locate(frame) -> HandRegion | None, close()).
+
+    Raises:
+        ValueError: unknown method, or a model file cannot be loaded.
+    """
+    from edge.hands.locator import open_locator
+
+    return open_locator(
+        getattr(locate_cfg, "palm_model", "") or default_palm_model(),
+        getattr(locate_cfg, "landmark_model", "") or default_landmark_model(),
+        method=locate_cfg.method,
+        num_threads=num_threads,
+        min_detection_score=getattr(locate_cfg, "min_detection_score", 0.5),
+        min_presence=getattr(locate_cfg, "min_presence", 0.5),
+        redetect_every=getattr(locate_cfg, "redetect_every", 30),
+    )

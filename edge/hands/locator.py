@@ -1,0 +1,137 @@
+"""Find the hand anywhere in the frame: palm detector + landmark model, optionally tracking."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from edge.hands.geometry import Roi, roi_from_landmarks
+from edge.hands.landmark import HandLandmarks, LandmarkModel
+from edge.hands.palm import PalmDetector
+from edge.types import Frame, HandRegion
+
+log = logging.getLogger(__name__)
+
+
+def region_from(hand: HandLandmarks, shape: tuple[int, ...]) -> HandRegion:
+    """A `HandRegion` whose box is the landmarks' bounding box, clipped to the frame."""
+    h, w = shape[:2]
+    xy = hand.points[:, :2]
+    x0, y0 = np.clip(xy.min(axis=0), 0, [w, h])
+    x1, y1 = np.clip(xy.max(axis=0), 0, [w, h])
+    nxt = roi_from_landmarks(hand.points)
+    return HandRegion(
+        box=(float(x0), float(y0), float(x1), float(y1)),
+        score=hand.presence,
+        angle=nxt.angle,
+        landmarks=hand.points,
+        handedness=hand.handedness,
+    )
+
+
+class HandLocator:
+    """The `Locator` for `[locate] method = "detector"` and `"tracker"`.
+
+    detector: palm detector then landmark model on every frame.
+    tracker: the landmark model runs on the region derived from the previous frame's landmarks;
+    the palm detector runs only when the hand's presence drops below `min_presence`, when there is
+    no hand yet, or every `redetect_every` frames as a safety net.
+
+    Args:
+        palm: the palm detector stage.
+        landmarks: the landmark stage.
+        track: tracker (True) or detector (False).
+        min_presence: landmark presence below this means no hand.
+        redetect_every: tracker: force a palm detection after this many tracked frames.
+    """
+
+    def __init__(
+        self,
+        palm: PalmDetector,
+        landmarks: LandmarkModel,
+        track: bool = True,
+        min_presence: float = 0.5,
+        redetect_every: int = 30,
+    ) -> None:
+        self.palm = palm
+        self.landmarks = landmarks
+        self.track = track
+        self.min_presence = min_presence
+        self.redetect_every = redetect_every
+        self._roi: Roi | None = None
+        self._tracked = 0
+
+    @property
+    def palm_runs(self) -> int:
+        """How many times the palm detector has run."""
+        return self.palm.runs
+
+    def _detect(self, image: np.ndarray) -> HandLandmarks | None:
+        for palm in self.palm.detect(image)[:1]:
+            hand = self.landmarks.run(image, palm.roi)
+            if hand.presence >= self.min_presence:
+                return hand
+        return None
+
+    def find(self, image: np.ndarray) -> HandLandmarks | None:
+        """The hand's landmarks in an RGB frame, or None when there is no hand."""
+        hand = None
+        if self.track and self._roi is not None and self._tracked < self.redetect_every:
+            hand = self.landmarks.run(image, self._roi)
+            self._tracked += 1
+            if hand.presence < self.min_presence:
+                hand = None
+        if hand is None:
+            hand = self._detect(image)
+            self._tracked = 0
+        self._roi = roi_from_landmarks(hand.points) if hand is not None else None
+        return hand
+
+    def locate(self, frame: Frame) -> HandRegion | None:
+        """The hand in a frame (box, angle, landmarks, handedness), or None."""
+        hand = self.find(frame.image)
+        return None if hand is None else region_from(hand, frame.image.shape)
+
+    def reset(self) -> None:
+        """Forget the tracked hand (the next frame runs the palm detector)."""
+        self._roi = None
+
+    def close(self) -> None:
+        """Release both interpreters; safe to call twice."""
+        self.palm.close()
+        self.landmarks.close()
+
+    def __enter__(self) -> HandLocator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_locator(
+    palm_model: str | Path,
+    landmark_model: str | Path,
+    method: str = "tracker",
+    num_threads: int | None = None,
+    min_detection_score: float = 0.5,
+    min_presence: float = 0.5,
+    redetect_every: int = 30,
+) -> HandLocator:
+    """Load both MediaPipe models and return a `HandLocator`.
+
+    Raises:
+        ValueError: `method` is not detector/tracker, or a model cannot be loaded.
+    """
+    if method not in ("detector", "tracker"):
+        raise ValueError(f"hand locator method must be detector or tracker, not {method!r}")
+    palm = PalmDetector(palm_model, num_threads, min_detection_score)
+    marks = LandmarkModel(landmark_model, num_threads)
+    return HandLocator(palm, marks, method == "tracker", min_presence, redetect_every)
