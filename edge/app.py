@@ -1,0 +1,100 @@
+"""The composition root: builds every stage from the config, runs the loop, tears down."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from edge.cameras import build_camera
+from edge.classify import build_classifier
+from edge.commands import CommandMap
+from edge.config import Config
+from edge.locate import build_locator
+from edge.loop import DaemonLoop, Stages
+from edge.mqtt import Publisher
+from edge.notify import SystemdNotifier
+from edge.safety import SafetyGate
+from edge.smoothing import Smoother
+from edge.stats import Stats
+from edge.types import FrameObserver
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
+    """Run the daemon until `stop` is set (SIGTERM/SIGINT) or a finite source ends.
+
+    Args:
+        cfg: the validated configuration.
+        stop: set it to shut down; the loop notices within ~0.1 s.
+        preview: start the MJPEG preview even if `[preview] enabled` is false.
+
+    Raises:
+        edge.artifact.ModelError: the model artefact is missing, corrupt or inconsistent.
+        edge.cameras.CameraError: the camera cannot be opened at start.
+        edge.locate.LocatorUnavailable: the configured hand locator is not installed.
+    """
+    notifier = SystemdNotifier.from_env()
+    with ExitStack() as stack:
+        classifier = build_classifier(cfg)
+        stack.callback(classifier.close)
+        locator = build_locator(cfg, crop_margin=getattr(classifier, "crop_margin", 0.0))
+        stack.callback(locator.close)
+        camera = build_camera(cfg.camera)
+        camera.open()
+        stack.callback(camera.close)
+        publisher = stack.enter_context(Publisher(cfg.mqtt))
+        observers: list[FrameObserver] = [notifier]
+        if preview or cfg.preview.enabled:
+            observers.append(_start_preview(cfg, stack))
+        loop = DaemonLoop(
+            Stages(
+                camera=camera,
+                locator=locator,
+                classifier=classifier,
+                smoother=Smoother(cfg.smoothing, classifier.labels),
+                commands=CommandMap.from_config(cfg.commands),
+                safety=SafetyGate(cfg.safety, now=time.time()),
+                publisher=publisher,
+                stats=Stats(),
+                min_confidence=cfg.smoothing.min_confidence,
+                stats_interval=cfg.stats.interval,
+                model_name=Path(cfg.model.path).name,
+            ),
+            observers,
+        )
+        _ready_after_first_frame(loop, notifier, stop)
+        try:
+            loop.run(stop)
+        finally:
+            notifier.stopping()
+            loop.shutdown()
+            log.info("shutting down")
+
+
+def _ready_after_first_frame(
+    loop: DaemonLoop, notifier: SystemdNotifier, stop: threading.Event
+) -> None:
+    """READY=1 once model, camera and the first processed frame are up (not before)."""
+
+    def wait() -> None:
+        while not stop.is_set():
+            if loop.first_frame.wait(0.2):
+                notifier.ready()
+                log.info("ready: first frame processed")
+                return
+
+    threading.Thread(target=wait, name="sd-ready", daemon=True).start()
+
+
+def _start_preview(cfg: Config, stack: ExitStack) -> Any:
+    from edge.preview import PreviewServer  # lazily: only when asked for
+
+    server = PreviewServer(cfg.preview.host, cfg.preview.port)
+    server.start()
+    stack.callback(server.close)
+    return server

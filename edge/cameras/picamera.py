@@ -1,0 +1,86 @@
+"""Raspberry Pi camera via picamera2: a small `lores` stream for inference beside `main`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import cv2
+
+from edge.cameras import CameraError
+from edge.types import Frame
+
+log = logging.getLogger(__name__)
+
+
+def _unix_time(sensor_ns: int | None) -> float:
+    """A SensorTimestamp (CLOCK_BOOTTIME ns) as Unix seconds; now when unknown."""
+    now = time.time()
+    if sensor_ns is None:
+        return now
+    age = time.clock_gettime(time.CLOCK_BOOTTIME) - sensor_ns / 1e9
+    return now - age if 0 <= age < 10 else now
+
+
+class Picamera2Camera:
+    """picamera2, imported only here so the rest of the daemon runs on any machine.
+
+    `main` is kept at the sensor-friendly size for the preview or capture; inference reads the
+    `lores` stream (YUV420, the format every Pi ISP can scale to) at `width` x `height`.
+    """
+
+    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
+        self._lores = (width - width % 2, height - height % 2)
+        self._fps = fps
+        self._cam: Any = None
+        self._index = 0
+
+    def open(self) -> None:
+        try:
+            from picamera2 import Picamera2
+        except ImportError as exc:
+            raise CameraError(
+                "picamera2 is not importable; on Raspberry Pi OS install python3-picamera2 and "
+                "create the venv with --system-site-packages"
+            ) from exc
+        try:
+            cam = Picamera2()
+            main = (max(self._lores[0], 1280), max(self._lores[1], 720))
+            config = cam.create_video_configuration(
+                main={"size": main, "format": "RGB888"},
+                lores={"size": self._lores, "format": "YUV420"},
+                controls={"FrameRate": self._fps},
+                buffer_count=4,
+            )
+            cam.configure(config)
+            cam.start()
+        except Exception as exc:  # libcamera raises many types; all mean "no camera"
+            raise CameraError(f"cannot start the Pi camera: {exc}") from exc
+        self._cam = cam
+        log.info("picamera2 started: lores %dx%d at %.0f fps", *self._lores, self._fps)
+
+    def read(self, timeout: float) -> Frame | None:
+        if self._cam is None:
+            raise CameraError("camera is not open")
+        try:
+            request = self._cam.capture_request(wait=timeout)
+        except TimeoutError:
+            return None
+        try:
+            yuv = request.make_array("lores")
+            ts = _unix_time(request.get_metadata().get("SensorTimestamp"))
+        finally:
+            request.release()
+        w, h = self._lores
+        rgb = cv2.cvtColor(yuv[: h * 3 // 2, :w], cv2.COLOR_YUV2RGB_I420)
+        self._index += 1
+        return Frame(image=rgb, ts=ts, index=self._index)
+
+    def close(self) -> None:
+        if self._cam is not None:
+            try:
+                self._cam.stop()
+            finally:
+                self._cam.close()
+                self._cam = None

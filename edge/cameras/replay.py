@@ -1,0 +1,84 @@
+"""Replay image files (a folder, a file, or a list) as a camera at a set frame rate."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from edge.cameras import CameraError, EndOfStream
+from edge.crops import read_rgb
+from edge.types import Frame
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def image_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Image files named directly or found (sorted by name) in the given folders.
+
+    Raises:
+        CameraError: a path does not exist.
+    """
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise CameraError(f"{p}: no such file or folder")
+    return found
+
+
+class ReplayCamera:
+    """Frames from image files, paced at `fps`; each frame is stamped when it is delivered.
+
+    Frames are decoded on demand and none is skipped, so a replay is reproducible: a consumer
+    slower than `fps` simply receives every frame later.
+    """
+
+    def __init__(
+        self, source: str | Path | Sequence[str | Path], fps: float = 15.0, loop: bool = False
+    ) -> None:
+        self._sources = [source] if isinstance(source, (str, Path)) else list(source)
+        self._period = 1.0 / fps
+        self._loop = loop
+        self._files: list[Path] = []
+        self._due = 0.0
+        self._next = 0
+
+    def open(self) -> None:
+        self._files = image_files(self._sources)
+        if not self._files:
+            raise CameraError(f"replay: no image files in {', '.join(map(str, self._sources))}")
+        self._due = time.monotonic()
+        self._next = 0
+        log.info("replay of %d images at %.1f fps", len(self._files), 1.0 / self._period)
+
+    def read(self, timeout: float) -> Frame | None:
+        if not self._files:
+            raise CameraError("replay camera is not open")
+        wait = self._due - time.monotonic()
+        if wait > timeout:
+            time.sleep(timeout)
+            return None
+        if wait > 0:
+            time.sleep(wait)
+        if self._next >= len(self._files) and not self._loop:
+            raise EndOfStream
+        # Never burst to catch up: a slow consumer sees every frame, just later.
+        self._due = max(self._due, time.monotonic()) + self._period
+        index = self._next
+        self._next += 1
+        path = self._files[index % len(self._files)]
+        try:
+            image = read_rgb(str(path))
+        except ValueError as exc:
+            raise CameraError(str(exc)) from exc
+        return Frame(image=image, ts=time.time(), index=index)
+
+    def close(self) -> None:
+        self._files = []

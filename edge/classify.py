@@ -1,0 +1,78 @@
+"""Classifiers: a hand region of a frame -> a Prediction, for image and landmark models."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from edge.crops import crop, prepare, square_box
+from edge.tflite_model import TFLiteModel
+from edge.types import Frame, HandRegion, Prediction
+
+if TYPE_CHECKING:
+    from edge.config import Config
+
+log = logging.getLogger(__name__)
+
+
+class Classifier(Protocol):
+    """Names the gesture in a hand region; `labels`/`runtime` describe the loaded model."""
+
+    labels: tuple[str, ...]
+    runtime: str
+
+    def classify(self, frame: Frame, region: HandRegion) -> Prediction: ...
+
+    def close(self) -> None: ...
+
+
+def to_prediction(probs: np.ndarray, labels: tuple[str, ...], ts: float) -> Prediction:
+    """The top label of a probability vector."""
+    top = int(np.argmax(probs))
+    return Prediction(
+        label=labels[top], score=float(probs[top]), scores=probs, labels=labels, ts=ts
+    )
+
+
+class ImageClassifier:
+    """An image model: crop the square around the region (with the model's margin), classify."""
+
+    def __init__(self, model: TFLiteModel) -> None:
+        self.model = model
+        self.labels = model.labels
+        self.runtime = model.runtime
+        self._spec = model.meta.input
+        self.crop_margin = self._spec.crop_margin
+
+    def classify(self, frame: Frame, region: HandRegion) -> Prediction:
+        box = square_box(region.box, self._spec.crop_margin)
+        x = prepare(crop(frame.image, box), self._spec)
+        return to_prediction(self.model.predict(x), self.labels, frame.ts)
+
+    def close(self) -> None:
+        self.model.close()
+
+
+def build_classifier(cfg: Config) -> Classifier:
+    """Load `[model] path` once and wrap it by its json `kind`.
+
+    Raises:
+        edge.artifact.ModelError: the artefact is missing, corrupt, or json and tflite disagree.
+        edge.runtime.RuntimeNotFound: no TFLite runtime is installed.
+    """
+    runtime = None if cfg.model.runtime == "auto" else cfg.model.runtime
+    model = TFLiteModel(cfg.model.path, num_threads=cfg.model.num_threads, runtime=runtime)
+    log.info(
+        "model %s (%s, %d labels) on %s",
+        model.meta.tflite_path.name,
+        model.meta.kind,
+        len(model.labels),
+        model.runtime,
+    )
+    if model.meta.kind == "landmarks":
+        from edge.hands.classifier import LandmarkClassifier  # lazily: the hands package
+
+        return LandmarkClassifier(model, cfg)
+    return ImageClassifier(model)

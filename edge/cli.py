@@ -1,0 +1,164 @@
+"""`gesture-edge`: run the daemon, check a config, classify images (DESIGN.md command line)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from edge.artifact import ModelError
+from edge.config import Config, ConfigError, load_config
+
+log = logging.getLogger("edge")
+
+EX_OK, EX_USAGE, EX_RUNTIME, EX_DATAERR, EX_CONFIG = 0, 2, 1, 65, 78
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gesture-edge", description=__doc__)
+    p.add_argument("--log-level", choices=LEVELS, help="overrides [log] level (default INFO)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--config", required=True, type=Path, help="TOML config file")
+    run.add_argument("--preview", action="store_true", help="serve the MJPEG preview")
+    check = sub.add_parser("check-config", help="validate a config file and exit (78 if invalid)")
+    check.add_argument("--config", required=True, type=Path)
+    cls = sub.add_parser("classify", help="classify image files or folders")
+    cls.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    cls.add_argument("--model", type=Path, help="a .tflite with its .json (default: shipped model)")
+    cls.add_argument("--config", type=Path, help="take model and [locate] from this config")
+    cls.add_argument("--crops", action="store_true", help="each image is already a hand crop")
+    cls.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
+    cls.add_argument(
+        "--runtime",
+        choices=("auto", "ai-edge-litert", "tflite-runtime", "tensorflow"),
+        help="force a TFLite runtime",
+    )
+    return p
+
+
+def _logging(level: str) -> None:
+    # stderr only: journald records it; no timestamps, journald adds its own.
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `gesture-edge`; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    handlers = {"run": cmd_run, "check-config": cmd_check, "classify": cmd_classify}
+    try:
+        return handlers[args.cmd](args)
+    except ConfigError as exc:
+        _logging(args.log_level or "INFO")
+        log.error("%s", exc)
+        return EX_CONFIG
+    except ModelError as exc:
+        log.error("model: %s", exc)
+        return EX_DATAERR
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    _logging(args.log_level or cfg.log.level)
+    log.info(
+        "%s: configuration is valid (model %s, camera %s)",
+        args.config,
+        cfg.model.path,
+        cfg.camera.backend,
+    )
+    return EX_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from edge.app import run  # the daemon's imports are only paid by `run`
+    from edge.cameras import CameraError
+    from edge.locate import LocatorUnavailable
+    from edge.runtime import RuntimeNotFound
+
+    cfg = load_config(args.config)
+    _logging(args.log_level or cfg.log.level)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stop.set())
+    try:
+        run(cfg, stop, preview=args.preview)
+    except (CameraError, LocatorUnavailable, RuntimeNotFound) as exc:
+        log.error("%s", exc)
+        return EX_RUNTIME
+    return EX_OK
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from edge.cameras import CameraError
+    from edge.cameras.replay import image_files
+    from edge.classify import build_classifier
+    from edge.config import parse_config
+    from edge.crops import read_rgb
+    from edge.locate import build_locator, crop_region
+    from edge.paths import default_model_path
+    from edge.types import Frame
+
+    _logging(args.log_level or "WARNING")
+    model = args.model or (None if args.config else default_model_path())
+    if model is not None and not model.is_file():
+        raise ModelError(
+            f"model file not found: {model}" + ("" if args.model else " (use --model)")
+        )
+    cfg = load_config(args.config) if args.config else parse_config({"model": {"path": str(model)}})
+    cfg = _with_model(cfg, args.model, args.runtime)
+    try:
+        files = image_files(args.paths)
+    except CameraError as exc:
+        log.error("%s", exc)
+        return EX_USAGE
+    classifier = build_classifier(cfg)
+    margin = getattr(classifier, "crop_margin", 0.0)
+    locator = None if args.crops else build_locator(cfg, crop_margin=margin)
+    failures = 0
+    for path in files:
+        try:
+            rgb = read_rgb(str(path))
+        except ValueError as exc:
+            log.error("%s", exc)
+            failures += 1
+            continue
+        frame = Frame(image=rgb, ts=0.0)
+        if locator is None:
+            region = crop_region(rgb.shape[1], rgb.shape[0], margin)
+        else:
+            region = locator.locate(frame)
+        pred = classifier.classify(frame, region) if region is not None else None
+        label, score = (pred.label, pred.score) if pred else ("none", 0.0)
+        if args.json:
+            print(json.dumps({"path": str(path), "label": label, "score": round(score, 4)}))
+        else:
+            print(f"{label:>8} {score:.2f}  {path}")
+    classifier.close()
+    return EX_RUNTIME if failures else EX_OK
+
+
+def _with_model(cfg: Config, model: Path | None, runtime: str | None) -> Config:
+    import dataclasses
+
+    changes = {}
+    if model is not None:
+        changes["path"] = str(model.resolve())
+    if runtime:
+        changes["runtime"] = runtime
+    return (
+        dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, **changes))
+        if changes
+        else cfg
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,321 @@
+"""The daemon's TOML config: typed sections, unknown keys refused, errors name file and key."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import tomllib
+
+from edge.paths import default_model_path, models_dir
+
+CREDENTIAL_NAME = "mqtt_password"  # systemd LoadCredential= name, read from $CREDENTIALS_DIRECTORY
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the file and every offending key."""
+
+
+def opt(default: Any, lo: float | None = None, hi: float | None = None, **meta: Any) -> Any:
+    """A config field: default, inclusive range, `choices`, `path` (resolve + must exist)."""
+    meta.update(lo=lo, hi=hi)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    backend: str = opt("opencv", choices=("opencv", "picamera2", "video", "replay"))
+    device: str = opt("0", int_ok=True)  # opencv: index, /dev/video* path or GStreamer pipeline
+    path: str = opt("", path=True)  # video file, or replay folder / image file
+    width: int = opt(640, 16, 8192)
+    height: int = opt(480, 16, 8192)
+    fps: float = opt(30.0, 0.1, 240)
+    loop: bool = opt(False)  # replay/video: start again at the end instead of stopping
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    path: str = opt("", path=True)  # empty: the shipped default model
+    num_threads: int = opt(2, 1, 64)
+    runtime: str = opt("auto", choices=("auto", "ai-edge-litert", "tflite-runtime", "tensorflow"))
+
+
+@dataclass(frozen=True)
+class LocateConfig:
+    method: str = opt("fixed", choices=("fixed", "detector", "tracker"))
+    box: list = opt([])  # noqa: RUF009 - fixed: [x0, y0, x1, y1] as fractions of the frame; empty: centred square
+    palm_model: str = opt("", path=True)
+    landmark_model: str = opt("", path=True)
+    min_detection_score: float = opt(0.5, 0.0, 1.0)
+    min_presence: float = opt(0.5, 0.0, 1.0)
+    redetect_every: int = opt(30, 1, 10000)
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    method: str = opt("window", choices=("window", "ema"))
+    window: int = opt(5, 1, 100)
+    alpha: float = opt(0.4, 0.01, 1.0)
+    enter: float = opt(0.6, 0.0, 1.0)
+    exit: float = opt(0.4, 0.0, 1.0)
+    min_hold_frames: int = opt(3, 1, 100)
+    min_confidence: float = opt(0.5, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class CommandsConfig:
+    profile: str = opt("car", choices=("car", "drone"))
+    mirror: bool = opt(False)  # selfie-view camera: swap left and right
+    map: dict = opt({})  # noqa: RUF009 - gesture -> command overrides; "" unmaps a gesture
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    hold_timeout: float = opt(1.0, 0.05, 60)
+    stall_timeout: float = opt(2.0, 0.1, 60)
+    repeat_interval: float = opt(0.5, 0.05, 60)
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    host: str = opt("localhost")
+    port: int = opt(1883, 1, 65535)
+    prefix: str = opt("gesturepilot")
+    device_id: str = opt("")  # empty: the hostname
+    keepalive: int = opt(30, 5, 3600)
+    command_expiry: int = opt(1, 1, 3600)
+    qos: int = opt(1, 0, 2)
+    tls_ca: str = opt("", path=True)
+    tls_cert: str = opt("", path=True)
+    tls_key: str = opt("", path=True)
+    username: str = opt("")
+    password_env: str = opt("")
+    password: str = field(default="", repr=False, metadata={"internal": True})
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    interval: float = opt(10.0, 0.2, 3600)
+
+
+@dataclass(frozen=True)
+class PreviewConfig:
+    enabled: bool = opt(False)
+    host: str = opt("127.0.0.1")
+    port: int = opt(8080, 1, 65535)
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = opt("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+SECTIONS: dict[str, type] = {
+    "camera": CameraConfig,
+    "model": ModelConfig,
+    "locate": LocateConfig,
+    "smoothing": SmoothingConfig,
+    "commands": CommandsConfig,
+    "safety": SafetyConfig,
+    "mqtt": MqttConfig,
+    "stats": StatsConfig,
+    "preview": PreviewConfig,
+    "log": LogConfig,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    locate: LocateConfig = field(default_factory=LocateConfig)
+    smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+    commands: CommandsConfig = field(default_factory=CommandsConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    stats: StatsConfig = field(default_factory=StatsConfig)
+    preview: PreviewConfig = field(default_factory=PreviewConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    source: Path | None = None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read, validate and resolve a TOML config file.
+
+    Args:
+        path: the TOML file. Relative paths inside it resolve against its directory.
+
+    Returns:
+        The validated Config, with paths absolute and defaults filled in.
+
+    Raises:
+        ConfigError: unreadable file, TOML syntax, unknown key, wrong type, out of range,
+            missing file, or a cross-field rule; the message names the file and the keys.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a parsed TOML table (see load_config); `source` names the file in errors."""
+    base = source.resolve().parent if source else Path.cwd()
+    errors: list[str] = []
+    sections: dict[str, Any] = {}
+    for name in data:
+        if name not in SECTIONS:
+            errors.append(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+    for name, cls in SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            errors.append(f"{name}: must be a table [{name}]")
+            table = {}
+        sections[name] = _section(cls, name, table, base, errors)
+    if not errors:
+        sections = _resolve(sections, errors)
+        _cross_field(sections, errors)
+    if errors:
+        where = str(source) if source else "<config>"
+        raise ConfigError(f"{where}: invalid configuration\n  " + "\n  ".join(errors))
+    return Config(**sections, source=source)
+
+
+def _section(cls: type, name: str, table: dict, base: Path, errors: list[str]) -> Any:
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in table:
+        if key not in known:
+            hint = " (use password_env or a systemd credential)" if key == "password" else ""
+            errors.append(f"[{name}] {key}: unknown key{hint} (known: {', '.join(known)})")
+    values = {}
+    for key, f in known.items():
+        if key not in table:
+            continue
+        value, problem = _check(table[key], hints[key], f.metadata, base)
+        if problem:
+            errors.append(f"[{name}] {key}: {problem}")
+        else:
+            values[key] = value
+    return cls(**values)
+
+
+def _check(value: Any, kind: type, meta: dict, base: Path) -> tuple[Any, str | None]:
+    if (
+        kind is str
+        and meta.get("int_ok")
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
+        value = str(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is bool and not isinstance(value, bool):
+        return value, f"must be true or false, not {value!r}"
+    if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, kind)):
+        return value, f"must be {'an integer' if kind is int else 'a number'}, not {value!r}"
+    if kind is not bool and not isinstance(value, kind):
+        return value, f"must be a {kind.__name__}, not {value!r}"
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return value, f"{value!r} out of range [{lo}, {hi}]"
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        return value, f"{value!r} is not one of {', '.join(map(repr, choices))}"
+    if meta.get("path") and value:
+        resolved = (base / Path(value).expanduser()).resolve()
+        if not resolved.exists():
+            return value, f"{resolved} does not exist"
+        value = str(resolved)
+    return value, None
+
+
+def _resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """Fill defaults that depend on the machine: model paths, device id, password."""
+    if not s["model"].path:
+        path = default_model_path()
+        if not path.is_file():
+            errors.append(f"[model] path: not set and the default model {path} does not exist")
+        s["model"] = dataclasses.replace(s["model"], path=str(path))
+    loc = s["locate"]
+    if loc.method != "fixed":
+        for key, name in (
+            ("palm_model", "palm_detection_lite"),
+            ("landmark_model", "hand_landmark_lite"),
+        ):
+            if not getattr(loc, key):
+                loc = dataclasses.replace(
+                    loc, **{key: str(models_dir() / "mediapipe" / f"{name}.tflite")}
+                )
+            if not Path(getattr(loc, key)).is_file():
+                errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist")
+        s["locate"] = loc
+    mq = s["mqtt"]
+    if not mq.device_id:
+        mq = dataclasses.replace(mq, device_id=socket.gethostname().split(".")[0] or "gesturepilot")
+    password = ""
+    if mq.password_env:
+        if mq.password_env not in os.environ:
+            errors.append(f"[mqtt] password_env: environment variable {mq.password_env} is not set")
+        password = os.environ.get(mq.password_env, "")
+    elif os.environ.get("CREDENTIALS_DIRECTORY"):
+        cred = Path(os.environ["CREDENTIALS_DIRECTORY"]) / CREDENTIAL_NAME
+        if cred.is_file():
+            password = cred.read_text().rstrip("\r\n")
+    s["mqtt"] = dataclasses.replace(mq, password=password)
+    return s
+
+
+def _cross_field(s: dict[str, Any], errors: list[str]) -> None:
+    cam, loc, sm, mq, safety = s["camera"], s["locate"], s["smoothing"], s["mqtt"], s["safety"]
+    if cam.backend in ("video", "replay") and not cam.path:
+        errors.append(f"[camera] path: required when backend = {cam.backend!r}")
+    if loc.box:
+        ok = len(loc.box) == 4 and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in loc.box)
+        if not ok or not (loc.box[0] < loc.box[2] and loc.box[1] < loc.box[3]):
+            errors.append(
+                "[locate] box: must be [x0, y0, x1, y1], fractions 0..1 with x0<x1, y0<y1"
+            )
+    if sm.exit > sm.enter:
+        errors.append(f"[smoothing] exit: {sm.exit} must not exceed enter ({sm.enter})")
+    for gesture, command in s["commands"].map.items():
+        if not isinstance(command, str) or not _is_name(command, allow_empty=True):
+            errors.append(
+                f"[commands] map.{gesture}: command must be a plain name, not {command!r}"
+            )
+    for key in ("prefix", "device_id"):
+        if not _is_topic_level(getattr(mq, key), allow_slash=key == "prefix"):
+            errors.append(f"[mqtt] {key}: {getattr(mq, key)!r} is not a valid topic level")
+    if (mq.password_env or mq.password) and not mq.username:
+        key = "password_env" if mq.password_env else "username"
+        errors.append(f"[mqtt] {key}: a password needs a username")
+    if bool(mq.tls_cert) != bool(mq.tls_key):
+        errors.append("[mqtt] tls_cert: tls_cert and tls_key must be given together")
+    if (mq.tls_cert or mq.tls_key) and not mq.tls_ca:
+        errors.append("[mqtt] tls_ca: a client certificate needs tls_ca")
+    if safety.repeat_interval >= mq.command_expiry:
+        errors.append(
+            f"[safety] repeat_interval: {safety.repeat_interval} must be shorter than "
+            f"[mqtt] command_expiry ({mq.command_expiry}) or held commands expire between repeats"
+        )
+
+
+def _is_name(text: str, allow_empty: bool = False) -> bool:
+    return (allow_empty and text == "") or (text.replace("_", "").replace("-", "").isalnum())
+
+
+def _is_topic_level(text: str, allow_slash: bool) -> bool:
+    bad = set("+#\0") | (set() if allow_slash else {"/"})
+    return (
+        bool(text) and not (set(text) & bad) and not text.startswith("/") and not text.endswith("/")
+    )

@@ -1,0 +1,89 @@
+"""Hand localisation behind one protocol: a fixed box now, a hand detector when configured."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from edge.types import Frame, HandRegion
+
+if TYPE_CHECKING:
+    from edge.config import Config
+
+
+class Locator(Protocol):
+    """Finds the hand in a frame; None when there is no hand."""
+
+    def locate(self, frame: Frame) -> HandRegion | None: ...
+
+    def close(self) -> None: ...
+
+
+def inner_box(
+    box: tuple[float, float, float, float], margin: float
+) -> tuple[float, float, float, float]:
+    """The box that an image classifier's crop margin grows back to `box` (same centre)."""
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    hw, hh = (x1 - x0) / 2 / (1 + margin), (y1 - y0) / 2 / (1 + margin)
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
+def crop_region(width: int, height: int, margin: float = 0.0) -> HandRegion:
+    """The region of an image that is already a hand crop: the classifier sees all of it."""
+    return HandRegion(box=inner_box((0.0, 0.0, float(width), float(height)), margin))
+
+
+class FixedBoxLocator:
+    """A fixed region of interest: `box` as fractions of the frame, or a centred square.
+
+    The user holds the hand inside the region; the classifier's `none` class covers "no hand".
+    The region is the crop the classifier sees: `crop_margin` (the image model's) is taken off
+    here so that the classifier, adding it back, crops exactly the box.
+    """
+
+    def __init__(self, box: Sequence[float] | None = None, crop_margin: float = 0.0) -> None:
+        if box and not (len(box) == 4 and 0 <= box[0] < box[2] <= 1 and 0 <= box[1] < box[3] <= 1):
+            raise ValueError(f"box must be [x0, y0, x1, y1] fractions with x0<x1, y0<y1: {box}")
+        self._box = tuple(box) if box else None
+        self._margin = crop_margin
+
+    def locate(self, frame: Frame) -> HandRegion:
+        h, w = frame.image.shape[:2]
+        if self._box is None:
+            side = min(h, w)
+            x0, y0 = (w - side) / 2, (h - side) / 2
+            box = (x0, y0, x0 + side, y0 + side)
+        else:
+            fx0, fy0, fx1, fy1 = self._box
+            box = (fx0 * w, fy0 * h, fx1 * w, fy1 * h)
+        return HandRegion(box=inner_box(box, self._margin))
+
+    def close(self) -> None:
+        pass
+
+
+class LocatorUnavailable(RuntimeError):
+    """The configured locator cannot be built on this installation."""
+
+
+def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
+    """The locator named by `[locate] method`.
+
+    Args:
+        cfg: the configuration (`[locate]`, and `[model] num_threads` for detectors).
+        crop_margin: the image classifier's crop margin, for the fixed box (see FixedBoxLocator).
+
+    Raises:
+        LocatorUnavailable: a detector/tracker was asked for but edge.hands is not installed.
+    """
+    loc = cfg.locate
+    if loc.method == "fixed":
+        return FixedBoxLocator(loc.box or None, crop_margin)
+    try:
+        import edge.hands as hands  # lazily: only detector/tracker users pay for it
+    except ImportError as exc:
+        raise LocatorUnavailable(
+            f"[locate] method = {loc.method!r} needs the edge.hands package ({exc})"
+        ) from exc
+    return hands.build_hand_locator(loc, cfg.model.num_threads)

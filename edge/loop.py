@@ -1,0 +1,156 @@
+"""The per-frame loop: frame -> region -> prediction -> smoothed gesture -> command -> publish."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edge.cameras import Camera, CameraError, EndOfStream
+from edge.classify import Classifier
+from edge.commands import CommandMap
+from edge.locate import Locator
+from edge.mqtt import Publisher
+from edge.safety import SafetyGate
+from edge.smoothing import NONE, Smoother
+from edge.stats import Stats
+from edge.types import Command, Frame, FrameObserver, FrameResult
+
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT = 0.1  # seconds a read may block, so SIGTERM and timers are noticed quickly
+MAX_BACKOFF = 30.0
+
+
+@dataclass
+class Stages:
+    """The daemon's stages, in the order a frame passes through them."""
+
+    camera: Camera
+    locator: Locator
+    classifier: Classifier
+    smoother: Smoother
+    commands: CommandMap
+    safety: SafetyGate
+    publisher: Publisher
+    stats: Stats
+    min_confidence: float
+    stats_interval: float
+    model_name: str
+
+
+class DaemonLoop:
+    """Runs the stages until stopped or a finite source ends; tells observers about each frame."""
+
+    def __init__(self, stages: Stages, observers: Sequence[FrameObserver] = ()) -> None:
+        self.s = stages
+        self.observers = list(observers)
+        self._next_stats = time.monotonic() + stages.stats_interval
+        self._first_frame = threading.Event()
+
+    @property
+    def first_frame(self) -> threading.Event:
+        return self._first_frame
+
+    def run(self, stop: threading.Event) -> None:
+        """Loop until `stop` is set or the camera reports the end of its stream."""
+        while not stop.is_set():
+            try:
+                frame = self.s.camera.read(READ_TIMEOUT)
+            except EndOfStream:
+                log.info("end of the camera stream")
+                return
+            except CameraError as exc:
+                log.error("camera error: %s", exc)
+                self._idle(stop, *self.s.safety.stall(time.time()))
+                continue
+            if frame is None:
+                self._idle(stop, *self.s.safety.on_idle(time.time()))
+            else:
+                self.step(frame)
+            self._maybe_stats()
+
+    def step(self, frame: Frame) -> FrameResult:
+        """Process one frame through every stage and publish what the safety gate lets out."""
+        s = self.s
+        t0 = time.perf_counter()
+        region = s.locator.locate(frame)
+        t1 = time.perf_counter()
+        prediction = s.classifier.classify(frame, region) if region is not None else None
+        t2 = time.perf_counter()
+        smoothed = s.smoother.update(prediction)
+        command = s.commands.command_for(smoothed.gesture)
+        confident = (
+            prediction is not None
+            and prediction.score >= s.min_confidence
+            and s.commands.command_for(prediction.label) == command
+        )
+        if smoothed.changed:
+            s.publisher.gesture(smoothed.gesture, smoothed.confidence, frame.ts)
+        out = s.safety.on_frame(command, smoothed.gesture, smoothed.confidence, confident, frame.ts)
+        self._publish(out)
+        t3 = time.perf_counter()
+        s.stats.record(
+            frame.index,
+            {"locate": t1 - t0, "classify": t2 - t1, "decide": t3 - t2, "total": t3 - t0},
+        )
+        result = FrameResult(
+            frame=frame,
+            region=region,
+            prediction=prediction,
+            gesture=None if smoothed.gesture == NONE else smoothed.gesture,
+            confidence=smoothed.confidence,
+            command=out[-1] if out else None,
+            fps=s.stats.fps(),
+        )
+        self._first_frame.set()
+        for observer in self.observers:
+            observer.on_frame(result)
+        return result
+
+    def shutdown(self) -> None:
+        """Publish the final `stop` (SIGTERM/SIGINT or end of stream)."""
+        self._publish([self.s.safety.shutdown(time.time())])
+
+    def _publish(self, commands: list[Command]) -> None:
+        for cmd in commands:
+            self.s.publisher.command(cmd)
+
+    def _idle(self, stop: threading.Event, commands: list[Command], reopen: bool) -> None:
+        self._publish(commands)
+        if reopen:
+            self._reopen(stop)
+
+    def _reopen(self, stop: threading.Event) -> None:
+        """Reopen a stalled camera, retrying with exponential backoff until stopped."""
+        self.s.smoother.reset()  # old frames say nothing about now
+        self.s.stats.reset_index()
+        self._maybe_stats(force=True)
+        delay = 0.5
+        while not stop.is_set():
+            self.s.camera.close()
+            try:
+                self.s.camera.open()
+                log.info("camera reopened")
+                return
+            except CameraError as exc:
+                log.warning("camera reopen failed (%s); retrying in %.1f s", exc, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+    def _maybe_stats(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now < self._next_stats:
+            return
+        self._next_stats = now + self.s.stats_interval
+        s = self.s
+        s.publisher.stats(
+            s.stats.snapshot(
+                model=s.model_name,
+                runtime=s.classifier.runtime,
+                stalled=s.safety.stalled,
+                stalls=s.safety.stalls,
+            )
+        )

@@ -1,0 +1,107 @@
+"""The daemon's side of the safety chain: repeat while held, stop on release, deadman, stall."""
+
+from __future__ import annotations
+
+import logging
+
+from edge.commands import STOP
+from edge.config import SafetyConfig
+from edge.types import Command
+
+log = logging.getLogger(__name__)
+
+
+class SafetyGate:
+    """Decides which commands reach the publisher; all times are Unix seconds passed in.
+
+    - A new command is sent at once and re-sent every `repeat_interval` while it is held.
+    - Release (the smoothed gesture maps to no command) sends `stop` once, then silence.
+    - Deadman: a held command whose gesture has had no confident raw frame for `hold_timeout`
+      sends `stop` once, then silence until confident frames return.
+    - Stall: no frame at all for `stall_timeout` sends `stop` once per stall.
+    """
+
+    def __init__(self, cfg: SafetyConfig, now: float) -> None:
+        self.cfg = cfg
+        self.active: str | None = None
+        self.stalled = False
+        self.stalls = 0
+        self._last_sent = float("-inf")
+        self._last_confident = float("-inf")
+        self._last_frame = now
+
+    def on_frame(
+        self, command: str | None, gesture: str, confidence: float, confident: bool, ts: float
+    ) -> list[Command]:
+        """One processed frame.
+
+        Args:
+            command: the command the smoothed gesture maps to (None: no command gesture).
+            gesture: the smoothed gesture label.
+            confidence: its smoothed score.
+            confident: this frame's raw prediction alone supports `command`.
+            ts: the frame's capture time.
+
+        Returns:
+            The commands to publish now (zero or one).
+        """
+        self._last_frame = ts
+        self.stalled = False
+        if command is None:
+            return self._stop(gesture, confidence, ts, "release")
+        if confident:
+            self._last_confident = ts
+        if ts - self._last_confident > self.cfg.hold_timeout:
+            return self._stop(gesture, confidence, ts, "deadman")
+        if command != self.active:
+            self.active = command
+            return [self._send(command, gesture, confidence, ts, "gesture")]
+        if ts - self._last_sent >= self.cfg.repeat_interval:
+            return [self._send(command, gesture, confidence, ts, "repeat")]
+        return []
+
+    def on_idle(self, now: float) -> tuple[list[Command], bool]:
+        """No frame arrived by `now`.
+
+        Returns:
+            The commands to publish (a deadman or stall `stop`), and whether a stall period
+            elapsed, i.e. the camera should be reopened (again every `stall_timeout`).
+        """
+        out: list[Command] = []
+        if self.active is not None and now - self._last_confident > self.cfg.hold_timeout:
+            out += self._stop("none", 0.0, now, "deadman")
+        if now - self._last_frame <= self.cfg.stall_timeout:
+            return out, False
+        if not self.stalled:
+            self.stalled = True
+            self.stalls += 1
+            log.warning("camera stalled: no frame for %.1f s", now - self._last_frame)
+            self.active = None
+            out.append(self._send(STOP, "none", 0.0, now, "stall"))
+        self._last_frame = now  # the next reopen is due one stall_timeout from here
+        return out, True
+
+    def stall(self, now: float) -> tuple[list[Command], bool]:
+        """The camera failed outright: a stall now, without waiting for `stall_timeout`."""
+        self._last_frame = float("-inf")
+        return self.on_idle(now)
+
+    def shutdown(self, now: float) -> Command:
+        """The `stop` sent on SIGTERM/SIGINT, whatever the state."""
+        self.active = None
+        return self._send(STOP, "none", 0.0, now, "shutdown")
+
+    def _stop(self, gesture: str, confidence: float, ts: float, reason: str) -> list[Command]:
+        was, self.active = self.active, None
+        if was is None or was == STOP:
+            return []
+        log.info("%s: stop (was %s)", reason, was)
+        return [self._send(STOP, gesture, confidence, ts, reason)]
+
+    def _send(
+        self, command: str, gesture: str, confidence: float, ts: float, reason: str
+    ) -> Command:
+        self._last_sent = ts
+        return Command(
+            command=command, gesture=gesture, confidence=confidence, ts=ts, reason=reason
+        )

@@ -1,0 +1,1 @@
+"""Reference subscribers: how a robot consumes gesturepilot commands safely."""
