@@ -53,3 +53,48 @@ bench-hands: venv-edge models  ## per-stage time of palm detector, landmark mode
 
 clean:  ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+
+# --- Device install and deploy (docs/deploy.md). The logic lives in scripts/install.sh so the
+# deploy bundle can run it on a Pi that has no make.
+.PHONY: install uninstall deploy deploy-bundle
+DESTDIR ?=
+PREFIX ?= /opt/gesturepilot
+SYSCONFDIR ?= /etc/gesturepilot
+UNITDIR ?= /etc/systemd/system
+SYSUSERSDIR ?= /etc/sysusers.d
+DEVICE_PYTHON ?= /usr/bin/python3
+MODELS ?= models
+WHEEL ?=
+VENV_PIP_ARGS ?=
+PURGE ?= 0
+HOST ?=
+SSH ?= ssh
+SCP ?= scp
+WHEEL_ARGS ?=
+DEPLOY_BUILD ?= build/deploy
+BUNDLE = $(DEPLOY_BUILD)/gesturepilot-deploy.tar.gz
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
+	UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" DEVICE_PYTHON="$(DEVICE_PYTHON)" \
+	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)"
+
+install:  ## on the device, as root: venv in $(PREFIX), unit, config, model, systemctl enable --now
+	$(INSTALL_ENV) sh scripts/install.sh
+
+uninstall:  ## undo `make install`; keeps /etc/gesturepilot unless PURGE=1
+	$(INSTALL_ENV) PURGE="$(PURGE)" sh scripts/uninstall.sh
+
+deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit, config, install script
+	rm -rf $(DEPLOY_BUILD)/gesturepilot && mkdir -p $(DEPLOY_BUILD)/gesturepilot/systemd $(DEPLOY_BUILD)/gesturepilot/scripts
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m pip wheel -q --no-deps $(WHEEL_ARGS) -w $(DEPLOY_BUILD)/gesturepilot .
+	cp scripts/install.sh scripts/uninstall.sh $(DEPLOY_BUILD)/gesturepilot/scripts/
+	cp systemd/gesturepilot.service systemd/gesturepilot.sysusers systemd/gesturepilot.toml $(DEPLOY_BUILD)/gesturepilot/systemd/
+	cp -r $(MODELS) $(DEPLOY_BUILD)/gesturepilot/models
+	tar -czf $(BUNDLE) -C $(DEPLOY_BUILD) gesturepilot
+	@echo "bundle: $(BUNDLE)"
+
+deploy:  ## from a workstation: make deploy HOST=pi@raspberrypi.local (ssh + sudo there)
+	@test -n "$(HOST)" || { echo "usage: make deploy HOST=user@host" >&2; exit 2; }
+	$(MAKE) deploy-bundle
+	$(SCP) $(BUNDLE) $(HOST):/tmp/gesturepilot-deploy.tar.gz
+	$(SSH) -t $(HOST) 'set -e; d=$$(mktemp -d); tar -xzf /tmp/gesturepilot-deploy.tar.gz -C "$$d"; \
+		sudo sh "$$d/gesturepilot/scripts/install.sh"; rm -rf "$$d" /tmp/gesturepilot-deploy.tar.gz'

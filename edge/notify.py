@@ -19,11 +19,23 @@ class SystemdNotifier:
     stuck camera or a hung inference stops the pings and systemd restarts the service.
     """
 
-    def __init__(self, address: str | None, status_interval: float = 5.0) -> None:
+    def __init__(
+        self, address: str | None, status_interval: float = 5.0, watchdog_interval: float = 0.0
+    ) -> None:
+        """Open the datagram socket when `address` is set.
+
+        Args:
+            address: $NOTIFY_SOCKET (a path, or `@name` in the abstract namespace); None or
+                empty makes every method a no-op.
+            status_interval: seconds between STATUS= updates sent with the watchdog pings.
+            watchdog_interval: at most one WATCHDOG=1 per this many seconds (0: every frame).
+        """
         self._address = address
         self._sock: socket.socket | None = None
         self._status_interval = status_interval
-        self._last_status = 0.0
+        self._watchdog_interval = watchdog_interval
+        self._last_status = float("-inf")
+        self._last_watchdog = float("-inf")
         if address:
             if address.startswith("@"):  # abstract namespace socket
                 address = "\0" + address[1:]
@@ -32,7 +44,19 @@ class SystemdNotifier:
 
     @classmethod
     def from_env(cls) -> SystemdNotifier:
-        return cls(os.environ.get("NOTIFY_SOCKET"))
+        """The notifier systemd asked for: $NOTIFY_SOCKET, pinging at 1/4 of $WATCHDOG_USEC.
+
+        Returns:
+            A notifier; a no-op one when the process was not started by systemd. Without a
+            watchdog (no WATCHDOG_USEC, or WATCHDOG_PID naming another process) it pings once
+            a second, which systemd ignores.
+        """
+        interval = 1.0
+        usec = os.environ.get("WATCHDOG_USEC", "")
+        pid = os.environ.get("WATCHDOG_PID", "")
+        if usec.isdigit() and int(usec) > 0 and (not pid or pid == str(os.getpid())):
+            interval = min(int(usec) / 4e6, 1.0)
+        return cls(os.environ.get("NOTIFY_SOCKET"), watchdog_interval=interval)
 
     @property
     def enabled(self) -> bool:
@@ -57,8 +81,14 @@ class SystemdNotifier:
         self.send(f"STATUS={text}")
 
     def on_frame(self, result: FrameResult) -> None:
-        message = "WATCHDOG=1"
+        """Observer hook: a frame was processed, so the loop is alive (WATCHDOG=1, STATUS=)."""
+        if self._sock is None:
+            return
         now = time.monotonic()
+        if now - self._last_watchdog < self._watchdog_interval:
+            return
+        self._last_watchdog = now
+        message = "WATCHDOG=1"
         if now - self._last_status >= self._status_interval:
             self._last_status = now
             gesture = result.gesture or "none"

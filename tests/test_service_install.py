@@ -1,0 +1,193 @@
+"""`make install DESTDIR=...`, `make uninstall` and the deploy bundle, into temporary roots."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from fixtures.service import staged_install
+
+PREFIX = "opt/gesturepilot"
+
+
+def run_edge(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The installed gesture-edge, run by the staged venv's python (its shebang names /opt)."""
+    python = root / PREFIX / "venv/bin/python"
+    code = "import sys; from edge.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True, cwd=cwd)
+
+
+def as_seen_from(root: Path, config: Path, out: Path) -> Path:
+    """The installed config with its absolute paths read inside `root` (what a chroot does)."""
+    out.write_text(config.read_text().replace("/opt/gesturepilot", str(root / PREFIX)))
+    return out
+
+
+def test_install_lays_out_the_expected_tree(installed_root, device_models):
+    root = installed_root
+    for path in (
+        f"{PREFIX}/venv/bin/gesture-edge",
+        f"{PREFIX}/models/gestures-image.tflite",
+        f"{PREFIX}/models/gestures-image.json",
+        "etc/gesturepilot/gesturepilot.toml",
+        "etc/gesturepilot/mqtt_password",
+        "etc/systemd/system/gesturepilot.service",
+        "etc/sysusers.d/gesturepilot.conf",
+    ):
+        assert (root / path).is_file(), path
+    model = device_models / "gestures-image.tflite"
+    assert (root / PREFIX / "models/gestures-image.tflite").read_bytes() == model.read_bytes()
+    cfg = (root / PREFIX / "venv/pyvenv.cfg").read_text()
+    assert "include-system-site-packages = true" in cfg  # apt's picamera2 stays visible
+    # Scripts name the final location, never the staging root.
+    assert (
+        (root / PREFIX / "venv/bin/gesture-edge")
+        .read_text()
+        .startswith("#!/opt/gesturepilot/venv/bin/python")
+    )
+    password = root / "etc/gesturepilot/mqtt_password"
+    assert password.read_bytes() == b""
+    assert stat.S_IMODE(password.stat().st_mode) == 0o600
+
+
+def test_installed_package_is_the_wheel_not_the_checkout(installed_root, tmp_path):
+    python = installed_root / PREFIX / "venv/bin/python"
+    proc = subprocess.run(
+        [str(python), "-c", "import edge; print(edge.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert proc.stdout.startswith(str(installed_root / PREFIX / "venv/lib"))
+
+
+def test_installed_config_passes_check_config(installed_root, tmp_path):
+    config = as_seen_from(
+        installed_root, installed_root / "etc/gesturepilot/gesturepilot.toml", tmp_path / "c.toml"
+    )
+    proc = run_edge(installed_root, "check-config", "--config", str(config), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "configuration is valid" in proc.stderr
+
+
+def test_a_typo_in_the_installed_config_exits_78(installed_root, tmp_path):
+    config = as_seen_from(
+        installed_root, installed_root / "etc/gesturepilot/gesturepilot.toml", tmp_path / "c.toml"
+    )
+    config.write_text(config.read_text().replace("hold_timeout", "hold_timeuot"))
+    proc = run_edge(installed_root, "check-config", "--config", str(config), cwd=tmp_path)
+    assert proc.returncode == 78  # RestartPreventExitStatus=78: systemd will not restart-loop
+    assert "hold_timeuot" in proc.stderr
+
+
+def test_reinstall_keeps_the_users_config_and_uninstall_keeps_etc(
+    repo_root, project_wheel, device_models, tmp_path
+):
+    root = staged_install(repo_root, tmp_path / "root", project_wheel, device_models)
+    config = root / "etc/gesturepilot/gesturepilot.toml"
+    config.write_text(config.read_text().replace('host = "localhost"', 'host = "broker.lan"'))
+    (root / "etc/gesturepilot/mqtt_password").write_text("s3cret\n")
+    staged_install(repo_root, root, project_wheel, device_models)
+    assert 'host = "broker.lan"' in config.read_text()
+    assert (root / "etc/gesturepilot/gesturepilot.toml.dist").is_file()
+    assert (root / "etc/gesturepilot/mqtt_password").read_text() == "s3cret\n"
+
+    def uninstall(*extra: str) -> None:
+        subprocess.run(
+            ["make", "-s", "-C", str(repo_root), "uninstall", f"DESTDIR={root}", *extra],
+            check=True,
+            capture_output=True,
+        )
+
+    uninstall()
+    assert not (root / "opt").exists() or not any((root / "opt").iterdir())
+    assert not (root / "etc/systemd/system/gesturepilot.service").exists()
+    assert not (root / "etc/sysusers.d/gesturepilot.conf").exists()
+    assert 'host = "broker.lan"' in config.read_text()  # kept unless PURGE=1
+    uninstall("PURGE=1")
+    assert not (root / "etc/gesturepilot").exists()
+
+
+def test_deploy_bundle_installs_on_its_own(repo_root, device_models, tmp_path):
+    build = tmp_path / "build"
+    subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(repo_root),
+            "deploy-bundle",
+            f"DEPLOY_BUILD={build}",
+            f"MODELS={device_models}",
+            "WHEEL_ARGS=--no-build-isolation",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    unpacked = tmp_path / "pi"
+    with tarfile.open(build / "gesturepilot-deploy.tar.gz") as tar:
+        tar.extractall(unpacked, filter="data")
+    names = sorted(p.name for p in (unpacked / "gesturepilot").iterdir())
+    assert names[0].startswith("gesturepilot-") and names[0].endswith(".whl")
+    assert names[1:] == ["models", "scripts", "systemd"]
+    # What `make deploy` runs on the Pi, minus sudo and plus a staging root.
+    root = tmp_path / "root"
+    env = dict(os.environ, DESTDIR=str(root), VENV_PIP_ARGS="--no-deps")
+    env["DEVICE_PYTHON"] = __import__("sys")._base_executable
+    subprocess.run(
+        ["sh", str(unpacked / "gesturepilot/scripts/install.sh")],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert (root / PREFIX / "venv/bin/gesture-edge").is_file()
+    assert (root / PREFIX / "models/gestures-image.tflite").is_file()
+    assert (root / "etc/systemd/system/gesturepilot.service").is_file()
+
+
+def test_deploy_without_host_is_a_usage_error(repo_root, device_models, tmp_path):
+    proc = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(repo_root),
+            "deploy",
+            f"DEPLOY_BUILD={tmp_path}",
+            f"MODELS={device_models}",
+            "WHEEL_ARGS=--no-build-isolation",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode != 0
+    assert "usage: make deploy HOST=user@host" in proc.stderr
+
+
+@pytest.mark.parametrize("missing", ["model"])
+def test_install_without_a_model_fails_clearly(repo_root, project_wheel, tmp_path, missing):
+    empty = tmp_path / "models"
+    empty.mkdir()
+    proc = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(repo_root),
+            "install",
+            f"DESTDIR={tmp_path / 'root'}",
+            f"MODELS={empty}",
+            f"WHEEL={project_wheel}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode != 0
+    assert "no model at" in proc.stderr
+    assert not (tmp_path / "root").exists()
