@@ -12,7 +12,11 @@ log = logging.getLogger(__name__)
 
 
 def to_int8_tflite(
-    model: object, representative: np.ndarray, max_samples: int = 300, seed: int = 0
+    model: object,
+    representative: np.ndarray,
+    max_samples: int = 300,
+    seed: int = 0,
+    always: np.ndarray | None = None,
 ) -> bytes:
     """Convert a Keras model to a full-integer int8 TFLite flatbuffer.
 
@@ -21,6 +25,8 @@ def to_int8_tflite(
         representative: float inputs drawn from the training split (N, *input_shape[1:]).
         max_samples: how many of them calibrate the activation ranges.
         seed: which samples are picked, reproducibly.
+        always: extra inputs that calibrate every time (e.g. one spanning the full pixel range,
+            which pins the int8 input quantization to the exact pixel grid).
 
     Returns:
         The .tflite bytes, with int8 input and output tensors.
@@ -30,6 +36,8 @@ def to_int8_tflite(
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(representative))[:max_samples]
     samples = representative[idx].astype(np.float32)
+    if always is not None:
+        samples = np.concatenate([samples, np.asarray(always, np.float32)])
 
     def calibration() -> Iterator[list[np.ndarray]]:
         for sample in samples:

@@ -1,0 +1,108 @@
+"""The common path in one call: data -> split -> train -> quantize + verify -> report."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from convert.data import DataError, Dataset, log_counts
+from convert.export import Thresholds, export, input_spec_for
+from convert.report import write_report
+from convert.split import group_split
+from convert.train import TrainSettings, train
+
+log = logging.getLogger(__name__)
+
+
+def order_labels(data: Dataset, labels: list[str] | None) -> list[str]:
+    """The model's label order: `labels` if given (each must have images), else sorted.
+
+    Raises:
+        DataError: a given label has no images, or the data has labels not listed.
+    """
+    counts = data.counts()
+    if not labels:
+        return sorted(counts)
+    empty = [x for x in labels if not counts.get(x)]
+    if empty:
+        raise DataError(f"class(es) {empty} have no images in {data.source}")
+    extra = sorted(set(counts) - set(labels))
+    if extra:
+        raise DataError(f"data has classes {extra} that are not in --labels {labels}")
+    if len(set(labels)) != len(labels):
+        raise DataError(f"--labels has duplicates: {labels}")
+    return list(labels)
+
+
+def train_and_export(
+    data: Dataset,
+    out: str | Path,
+    settings: TrainSettings,
+    labels: list[str] | None = None,
+    eval_fraction: float = 0.3,
+    thresholds: Thresholds | None = None,
+    crop_margin: float = 0.0,
+    checkpoint: str | Path | None = None,
+    notes: list[str] | None = None,
+    verbose: int = 1,
+) -> dict[str, Any]:
+    """Split by group, train, quantize, evaluate float and int8, write NAME.{tflite,json,md,png}.
+
+    Args:
+        data: images at `settings.size`.
+        out: NAME.tflite.
+        settings: training settings (seed included).
+        labels: output order (default: sorted class names).
+        eval_fraction: share of each class held out, by group.
+        thresholds: parity limits for the int8 model.
+        crop_margin: margin the device must use around a hand box (recorded in the json).
+        checkpoint: where the best `.keras` goes (default NAME.keras beside `out`).
+        notes: extra lines for the report's data section.
+        verbose: Keras progress (1 bar, 2 line per epoch, 0 silent).
+
+    Returns:
+        The json written beside the model.
+
+    Raises:
+        DataError: bad data. ParityError: int8 fails the thresholds (files are still written).
+    """
+    out = Path(out).with_suffix(".tflite")
+    labels = order_labels(data, labels)
+    log_counts(data, "dataset")
+    split = group_split(data, eval_fraction, settings.seed)
+    log_counts(split.train, "train split")
+    log_counts(split.eval, "eval split")
+    if len(split.eval) == 0:
+        raise DataError(f"{data.source}: the evaluation split is empty (too few groups)")
+    checkpoint = Path(checkpoint) if checkpoint else out.with_suffix(".keras")
+    model, history = train(split.train, split.eval, labels, settings, checkpoint, verbose)
+    spec = input_spec_for(model, 1.0, 0.0, crop_margin)
+    source = {
+        "data": data.source,
+        "class_counts": data.counts(),
+        "split": split.describe(),
+        "training": {
+            **settings.as_dict(),
+            "epochs_run": len(history.get("loss", [])),
+            "best_val_loss": min(history.get("val_loss", [float("nan")])),
+        },
+        "keras_model": str(checkpoint),
+        "seed": settings.seed,
+        "notes": notes or [],
+    }
+    try:
+        meta = export(
+            model, labels, split.train, split.eval, spec, out, source, thresholds or Thresholds()
+        )
+    finally:
+        if out.with_suffix(".json").is_file() and out.exists():
+            _report_if_possible(out)
+    return meta
+
+
+def _report_if_possible(out: Path) -> None:
+    try:
+        write_report(out)
+    except (ValueError, KeyError) as exc:
+        log.warning("no report for %s: %s", out, exc)

@@ -1,0 +1,144 @@
+"""A Markdown report beside each model (NAME.md + NAME.png): what a person reads, not the JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from convert.evaluate import plot_confusion
+
+log = logging.getLogger(__name__)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _confusion_table(matrix: list[list[int]], labels: list[str]) -> list[str]:
+    rows = [
+        [f"**{name}**", *(str(v) for v in row)] for name, row in zip(labels, matrix, strict=True)
+    ]
+    return _table(["true \\ predicted", *labels], rows)
+
+
+def write_report(tflite_path: str | Path) -> Path:
+    """Write NAME.md (and NAME.png, the int8 confusion matrix) from NAME.json.
+
+    Args:
+        tflite_path: the model; its json must hold metrics (from `convert.export.export`).
+
+    Returns:
+        The Markdown file's path.
+
+    Raises:
+        ValueError: the json has no metrics.
+    """
+    tflite_path = Path(tflite_path)
+    meta: dict[str, Any] = json.loads(tflite_path.with_suffix(".json").read_text())
+    m = meta.get("metrics") or {}
+    if "int8" not in m:
+        raise ValueError(f"{tflite_path.with_suffix('.json')}: no metrics to report")
+    labels: list[str] = meta["labels"]
+    png = plot_confusion(
+        m["int8"]["confusion"],
+        labels,
+        f"{meta['name']} (int8, {m['eval_size']} eval images)",
+        tflite_path.with_suffix(".png"),
+    )
+    src, inp, sizes = meta.get("source", {}), meta["input"], meta.get("sizes", {})
+    split = src.get("split", {})
+    parity = m.get("parity", {})
+    lines = [
+        f"# Model `{meta['name']}`",
+        "",
+        f"Created {meta['created']}; sha256 `{meta['sha256'][:16]}…`; "
+        f"{meta['size_bytes'] / 1024:.1f} KiB int8"
+        + (
+            f" (float TFLite {sizes['float_tflite_bytes'] / 1024:.1f} KiB)"
+            if sizes.get("float_tflite_bytes")
+            else ""
+        )
+        + ".",
+        "",
+        f"Labels: {', '.join(f'`{x}`' for x in labels)}. Input {inp['shape']} {inp['color']}, "
+        f"float input = pixel × {inp['pixel_scale']:g} + {inp['pixel_offset']:g}, int8 scale "
+        f"{inp['quantization']['scale']:g} zero point {inp['quantization']['zero_point']}; "
+        f"crop margin {inp['crop_margin']:g}.",
+        "",
+        "## Evaluation",
+        "",
+        f"On {m['eval_size']} held-out images ({split.get('method', 'see source')}).",
+        "",
+        *_table(
+            ["", "float (Keras)", "int8 (TFLite, device code path)"],
+            [
+                ["accuracy", _pct(m["float_accuracy"]), _pct(m["int8_accuracy"])],
+                ["weighted F1", _pct(m["float_weighted_f1"]), _pct(m["weighted_f1"])],
+            ],
+        ),
+        "",
+        f"Float-vs-int8 top-1 agreement: **{_pct(m['agreement'])}**. Parity check "
+        f"{'passed' if parity.get('ok') else 'FAILED'} (agreement ≥ "
+        f"{_pct(parity.get('min_agreement'))}, accuracy drop "
+        f"{parity.get('accuracy_drop_points', 0):.1f} ≤ "
+        f"{parity.get('max_accuracy_drop_points', 0):g} points).",
+        "",
+        "### Per class (int8)",
+        "",
+        *_table(
+            ["class", "precision", "recall", "F1", "support", "float F1"],
+            [
+                [
+                    f"`{name}`",
+                    _pct(v["precision"]),
+                    _pct(v["recall"]),
+                    _pct(v["f1"]),
+                    str(v["support"]),
+                    _pct(m["float"]["per_class"][name]["f1"]),
+                ]
+                for name, v in m["int8"]["per_class"].items()
+            ],
+        ),
+        "",
+        "### Confusion matrix (int8; rows = true, columns = predicted)",
+        "",
+        f"![confusion matrix]({png.name})",
+        "",
+        *_confusion_table(m["int8"]["confusion"], labels),
+        "",
+        "### Confusion matrix (float)",
+        "",
+        *_confusion_table(m["float"]["confusion"], labels),
+        "",
+        "## Data",
+        "",
+        f"Source: {src.get('data', '?')}",
+        "",
+    ]
+    train_counts, eval_counts = split.get("train_counts", {}), split.get("eval_counts", {})
+    if train_counts or eval_counts:
+        lines += _table(
+            ["class", "train", "eval"],
+            [[f"`{c}`", str(train_counts.get(c, 0)), str(eval_counts.get(c, 0))] for c in labels],
+        )
+        lines += [
+            "",
+            f"{split.get('train_groups', '?')} training groups; evaluation groups: "
+            f"{', '.join(f'`{g}`' for g in split.get('eval_groups', [])) or '–'}.",
+            "",
+        ]
+    for note in src.get("notes", []):
+        lines.append(f"- {note}")
+    if src.get("training"):
+        lines += ["", "## Training", "", "```json", json.dumps(src["training"], indent=1), "```"]
+    path = tflite_path.with_suffix(".md")
+    path.write_text("\n".join(lines) + "\n")
+    log.info("wrote %s and %s", path, png)
+    return path
