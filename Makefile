@@ -42,6 +42,9 @@ unit: venv mosquitto  ## pytest only
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
 
+reference-model: venv  ## train the shipped image model (models/gestures-image.*; minutes of CPU, not CI)
+	$(PY) -m convert.reference --datasets $(DATASETS) --out models/gestures-image.tflite
+
 models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned wheel (sha256-checked)
 	$(PY) -m edge.hands.fetch --dest models/mediapipe
 
