@@ -1,0 +1,130 @@
+"""`make bench`: per-stage and per-frame time of the daemon's pipeline on real frames."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from edge.cameras.replay import image_files
+from edge.classify import build_classifier
+from edge.commands import CommandMap
+from edge.config import parse_config
+from edge.crops import read_rgb
+from edge.locate import build_locator
+from edge.loop import DaemonLoop, Stages
+from edge.mqtt import Publisher
+from edge.safety import SafetyGate
+from edge.scripted import DEMO_SCRIPT, write_sequence
+from edge.smoothing import Smoother
+from edge.stats import Stats
+from edge.types import Frame
+
+log = logging.getLogger("bench")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def bench(
+    model: str, frames_dir: Path, passes: int, num_threads: int, runtime: str
+) -> dict[str, Any]:
+    """Run every frame through the daemon's stages `passes` times (no pacing, no camera).
+
+    A Publisher that is never connected stands in for MQTT: each publish is the daemon's real
+    code path up to the network (a counted drop), which keeps the numbers about the device.
+    """
+    cfg = parse_config({"model": {"path": model, "num_threads": num_threads, "runtime": runtime}})
+    classifier = build_classifier(cfg)
+    locator = build_locator(cfg, crop_margin=getattr(classifier, "crop_margin", 0.0))
+    paths = image_files([frames_dir])
+    t0 = time.perf_counter()
+    images = [read_rgb(str(p)) for p in paths]
+    decode_ms = (time.perf_counter() - t0) * 1000 / len(images)
+    loop = DaemonLoop(
+        Stages(
+            camera=None,  # type: ignore[arg-type]  # frames are fed to step() directly
+            locator=locator,
+            classifier=classifier,
+            smoother=Smoother(cfg.smoothing, classifier.labels),
+            commands=CommandMap.from_config(cfg.commands),
+            safety=SafetyGate(cfg.safety, now=time.time()),
+            publisher=Publisher(cfg.mqtt),
+            stats=Stats(),
+            min_confidence=cfg.smoothing.min_confidence,
+            stats_interval=3600,
+            model_name=Path(model).name,
+        )
+    )
+    for image in images[:10]:  # warm-up: first invocations allocate
+        loop.step(Frame(image=image, ts=time.time()))
+    loop.s.stats = stats = Stats(window=passes * len(images))  # forget the warm-up
+    wall = []
+    for n in range(passes):
+        for i, image in enumerate(images):
+            start = time.perf_counter()
+            loop.step(Frame(image=image, ts=time.time(), index=n * len(images) + i))
+            wall.append((time.perf_counter() - start) * 1000)
+    classifier.close()
+    return {
+        "command": "make bench",
+        "machine": platform.machine(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "model": Path(model).name,
+        "runtime": classifier.runtime,
+        "num_threads": num_threads,
+        "frames": len(wall),
+        "frame_size": list(images[0].shape[:2]),
+        "per_frame_ms": {"median": round(statistics.median(wall), 3), "p95": round(_p95(wall), 3)},
+        "per_stage_ms": stats.latency_ms(),
+        "jpeg_decode_ms_mean": round(decode_ms, 3),
+    }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the benchmark to `--out` (JSON) and log a one-line summary."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    p.add_argument("--model", default=str(REPO / "models" / "gestures-image.tflite"))
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "daemon.json")
+    p.add_argument("--passes", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runtime", default="auto")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from edge.artifact import read_meta
+
+    margin = read_meta(args.model).input.crop_margin
+    with tempfile.TemporaryDirectory(prefix="gesturepilot-bench-") as tmp:
+        write_sequence(args.datasets, Path(tmp), DEMO_SCRIPT, margin)
+        result = bench(args.model, Path(tmp), args.passes, args.threads, args.runtime)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    stages = ", ".join(f"{k} {v['p50']:.2f}" for k, v in result["per_stage_ms"].items())
+    log.info(
+        "%d frames on %s (%d threads): per frame median %.2f ms; stage p50 ms: %s -> %s",
+        result["frames"],
+        result["runtime"],
+        args.threads,
+        result["per_frame_ms"]["median"],
+        stages,
+        args.out,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

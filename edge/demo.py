@@ -1,0 +1,146 @@
+"""`make demo`: a private broker, the simulated car, and the daemon replaying real hand frames."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (JetPack 6)
+    import tomli as tomllib
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.artifact import read_meta
+from edge.commands import CommandMap
+from edge.localbroker import LocalBroker
+from edge.paths import default_model_path
+from edge.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
+from subscribers.sim_car import SimCar
+
+log = logging.getLogger("demo")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SHARED = Path(os.environ.get("GESTUREPILOT_SHARED", REPO.parent / "shared"))
+
+
+def dump_toml(data: dict[str, Any]) -> str:
+    """A config dict (sections of scalars, lists and one level of sub-tables) as TOML text."""
+    lines: list[str] = []
+    for section, table in data.items():
+        subtables = {k: v for k, v in table.items() if isinstance(v, dict)}
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in table.items() if k not in subtables]
+        for name, sub in subtables.items():
+            lines.append(f"[{section}.{name}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in sub.items()]
+    return "\n".join(lines) + "\n"
+
+
+class Narrator:
+    """Logs what the daemon publishes besides commands: its status and gesture changes."""
+
+    def __init__(self, host: str, port: int, root: str) -> None:
+        self.started = time.monotonic()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_connect = lambda c, *a: c.subscribe(
+            [(f"{root}/status", 1), (f"{root}/gesture", 0)]
+        )
+        self.client.on_message = self._on_message
+        self.client.connect(host, port)
+        self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        text = msg.payload.decode()
+        if msg.topic.endswith("/gesture"):
+            g = json.loads(text)
+            text = f"sees {g['gesture']} ({g['confidence']:.2f})"
+        log.info("  daemon: %s", text)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; returns the daemon's exit code."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--datasets", type=Path, default=DEFAULT_SHARED / "datasets")
+    p.add_argument("--config", type=Path, default=REPO / "configs" / "demo.toml")
+    p.add_argument("--broker", help="HOST:PORT of a broker to use instead of a private mosquitto")
+    p.add_argument("--fps", type=float, default=10.0)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms %(message)s")
+    cfg = tomllib.loads(args.config.read_text())
+    model = Path(cfg.get("model", {}).get("path", default_model_path()))
+    meta = read_meta(model)
+    profile = cfg.get("commands", {}).get("profile", "car")
+    with tempfile.TemporaryDirectory(prefix="gesturepilot-demo-") as tmp:
+        frames = Path(tmp) / "frames"
+        write_sequence(
+            args.datasets,
+            frames,
+            DEMO_SCRIPT,
+            meta.input.crop_margin,
+            sessions=eval_sessions(meta.raw),
+        )
+        shown = ", ".join(f"{g}×{n}" for g, n in DEMO_SCRIPT)
+        log.info(
+            "replaying %d real frames at %.0f fps: %s",
+            sum(n for _, n in DEMO_SCRIPT),
+            args.fps,
+            shown,
+        )
+        broker = None
+        if args.broker:
+            host, _, port = args.broker.rpartition(":")
+        else:
+            broker = LocalBroker().start()
+            host, port = broker.host, str(broker.port)
+        cfg.setdefault("camera", {}).update(backend="replay", path=str(frames), fps=args.fps)
+        cfg.setdefault("mqtt", {}).update(host=host, port=int(port))
+        cfg.setdefault("model", {})["path"] = str(model)
+        device = cfg["mqtt"].setdefault("device_id", "demo")
+        config = Path(tmp) / "demo.toml"
+        config.write_text(dump_toml(cfg))
+        narrator = Narrator(host, int(port), f"gesturepilot/{device}")
+        car = SimCar(host, int(port), device, timeout=1.0).start()
+        try:
+            cmd = [
+                sys.executable,
+                "-m",
+                "edge.cli",
+                "--log-level",
+                "WARNING",
+                "run",
+                "--config",
+                str(config),
+            ]
+            rc = subprocess.run(cmd, check=False, timeout=300).returncode
+            time.sleep(0.5)  # let the last stop and `offline` arrive
+        finally:
+            car.close()
+            narrator.close()
+            if broker:
+                broker.close()
+    commands = CommandMap(profile)
+    expected = [c for c in (commands.command_for(g) for g, _ in DEMO_SCRIPT) if c]
+    moves = [c for c, _ in car.actions if c != "stop"]
+    log.info("daemon exited with %d", rc)
+    log.info("car moved: %s", ", ".join(moves) or "(never)")
+    log.info("script asked for: %s", ", ".join(c for c in expected if c != "stop"))
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

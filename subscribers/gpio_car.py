@@ -1,0 +1,89 @@
+"""A two-motor car on a Raspberry Pi's GPIO (gpiozero.Motor per side), driven safely."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import time
+from types import ModuleType
+from typing import Any
+
+from subscribers.base import STOP, SafeSubscriber
+
+log = logging.getLogger(__name__)
+
+# command -> (left motor, right motor), -1..1; turning on the spot.
+WHEELS = {
+    "forward": (1.0, 1.0),
+    "backward": (-1.0, -1.0),
+    "left": (-1.0, 1.0),
+    "right": (1.0, -1.0),
+    STOP: (0.0, 0.0),
+}
+
+
+def _gpiozero() -> ModuleType:
+    return importlib.import_module("gpiozero")  # only here: the rest runs on any machine
+
+
+class GpioCar(SafeSubscriber):
+    """Left and right motors on (forward, backward) GPIO pins; `speed` scales every command."""
+
+    def __init__(
+        self,
+        *args: Any,
+        left_pins: tuple[int, int] = (17, 18),
+        right_pins: tuple[int, int] = (22, 23),
+        speed: float = 0.6,
+        gpiozero: ModuleType | None = None,
+        **kwargs: Any,
+    ) -> None:
+        gz = gpiozero or _gpiozero()
+        self.left = gz.Motor(*left_pins)
+        self.right = gz.Motor(*right_pins)
+        self.speed = speed
+        super().__init__(*args, **kwargs)
+
+    def act(self, command: str, message: dict[str, Any]) -> None:
+        if command not in WHEELS:
+            log.warning("unknown command %r: stopping", command)
+        left, right = WHEELS.get(command, WHEELS[STOP])
+        for motor, value in ((self.left, left), (self.right, right)):
+            if value > 0:
+                motor.forward(value * self.speed)
+            elif value < 0:
+                motor.backward(-value * self.speed)
+            else:
+                motor.stop()
+        log.info(
+            "motors: %s (left %+.1f, right %+.1f)", command, left * self.speed, right * self.speed
+        )
+
+    def close(self) -> None:
+        super().close()  # stops the motors first
+        self.left.close()
+        self.right.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m subscribers.gpio_car --host H [--device ID]` on the Pi that drives the motors."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--host", default="localhost")
+    p.add_argument("--port", type=int, default=1883)
+    p.add_argument("--device", default="+")
+    p.add_argument("--timeout", type=float, default=1.0)
+    p.add_argument("--speed", type=float, default=0.6)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with GpioCar(args.host, args.port, args.device, timeout=args.timeout, speed=args.speed):
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
