@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "ai-edge-litert", "tflite-runtime", "tensorflow"),
         help="force a TFLite runtime",
     )
+    cap = sub.add_parser("capture", help="record hand crops for training into OUT/LABEL/SESSION/")
+    from edge.capture import add_arguments  # light: its camera and cv2 imports are lazy
+
+    add_arguments(cap)
     return p
 
 
@@ -53,7 +57,12 @@ def _logging(level: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `gesture-edge`; returns the process exit code."""
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "check-config": cmd_check, "classify": cmd_classify}
+    handlers = {
+        "run": cmd_run,
+        "check-config": cmd_check,
+        "classify": cmd_classify,
+        "capture": cmd_capture,
+    }
     try:
         return handlers[args.cmd](args)
     except ConfigError as exc:
@@ -94,6 +103,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.error("%s", exc)
         return EX_RUNTIME
     return EX_OK
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    from edge import capture  # camera and crops are only paid by `capture`
+
+    _logging(args.log_level or "INFO")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda signum, _frame: stop.set())
+    return capture.run(args, stop)
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
