@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from edge.artifact import ModelError
 from edge.crops import crop, prepare, square_box
 from edge.tflite_model import TFLiteModel
 from edge.types import Frame, HandRegion, Prediction
@@ -63,7 +64,12 @@ def build_classifier(cfg: Config) -> Classifier:
         edge.runtime.RuntimeNotFound: no TFLite runtime is installed.
     """
     runtime = None if cfg.model.runtime == "auto" else cfg.model.runtime
-    model = TFLiteModel(cfg.model.path, num_threads=cfg.model.num_threads, runtime=runtime)
+    try:
+        model = TFLiteModel(cfg.model.path, num_threads=cfg.model.num_threads, runtime=runtime)
+    except ModelError:
+        raise
+    except ValueError as exc:  # the runtime cannot load the file: a corrupt artefact
+        raise ModelError(str(exc)) from exc
     log.info(
         "model %s (%s, %d labels) on %s",
         model.meta.tflite_path.name,

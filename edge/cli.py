@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edge.artifact import ModelError
 from edge.config import Config, ConfigError, load_config
+from edge.runtime import RuntimeNotFound
 
 log = logging.getLogger("edge")
 
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModelError as exc:
         log.error("model: %s", exc)
         return EX_DATAERR
+    except RuntimeNotFound as exc:
+        log.error("%s", exc)
+        return EX_RUNTIME
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -90,7 +94,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from edge.app import run  # the daemon's imports are only paid by `run`
     from edge.cameras import CameraError
     from edge.locate import LocatorUnavailable
-    from edge.runtime import RuntimeNotFound
 
     cfg = load_config(args.config)
     _logging(args.log_level or cfg.log.level)
@@ -99,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda signum, _frame: stop.set())
     try:
         run(cfg, stop, preview=args.preview)
-    except (CameraError, LocatorUnavailable, RuntimeNotFound) as exc:
+    except (CameraError, LocatorUnavailable) as exc:
         log.error("%s", exc)
         return EX_RUNTIME
     return EX_OK

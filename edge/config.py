@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (JetPack 6)
+    import tomli as tomllib
+
 
 from edge.paths import default_model_path, models_dir
 
@@ -247,6 +251,11 @@ def _resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         if not path.is_file():
             errors.append(f"[model] path: not set and the default model {path} does not exist")
         s["model"] = dataclasses.replace(s["model"], path=str(path))
+    model = Path(s["model"].path)
+    if model.is_file() and not model.with_suffix(".json").is_file():
+        errors.append(
+            f"[model] path: {model.with_suffix('.json')} (the model's metadata) is missing"
+        )
     loc = s["locate"]
     if loc.method != "fixed":
         for key, name in (

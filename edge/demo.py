@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--broker", help="HOST:PORT of a broker to use instead of a private mosquitto")
     p.add_argument("--fps", type=float, default=10.0)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms  %(message)s")
     cfg = tomllib.loads(args.config.read_text())
     model = Path(cfg.get("model", {}).get("path", default_model_path()))
     meta = read_meta(model)

@@ -119,6 +119,7 @@ class Publisher:
                 "confidence": round(cmd.confidence, 3),
                 "seq": seq,
                 "ts": cmd.ts,
+                "reason": cmd.reason,  # gesture, repeat, release, deadman, stall, shutdown
             }
             sent = self._publish("command", json.dumps(payload), 0, self._expiry)
             if sent:

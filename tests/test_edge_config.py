@@ -17,6 +17,7 @@ from edge.config import ConfigError, load_config, parse_config
 def model_files(tmp_path: Path) -> Path:
     """Stand-in model files: load_config only checks that the path exists."""
     (tmp_path / "m.tflite").write_bytes(b"x")
+    (tmp_path / "m.json").write_text("{}")
     return tmp_path / "m.tflite"
 
 
@@ -71,10 +72,14 @@ def test_all_errors_are_reported_at_once(tmp_path, model_files):
     assert all(k in str(err.value) for k in ("[camera] width", "[camera] height", "[mqtt] port"))
 
 
-def test_missing_model_file_is_a_config_error(tmp_path):
+def test_missing_model_file_or_metadata_is_a_config_error(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[model]\npath = "models/absent.tflite"\n')
     with pytest.raises(ConfigError, match=r"\[model\] path: .*absent.tflite does not exist"):
+        load_config(path)
+    (tmp_path / "lonely.tflite").write_bytes(b"x")
+    path.write_text('[model]\npath = "lonely.tflite"\n')
+    with pytest.raises(ConfigError, match=r"\[model\] path: .*lonely.json .* is missing"):
         load_config(path)
 
 
