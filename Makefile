@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+TFLITE_VENV := $(VENV)-tflite
 SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks bench-hands
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks bench-hands test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -37,10 +38,30 @@ lint: venv  ## ruff
 	$(VENV)/bin/ruff check edge convert subscribers tests
 	$(VENV)/bin/ruff format --check edge convert subscribers tests
 
-unit: venv mosquitto  ## pytest only
+unit: venv mosquitto $(TFLITE_VENV)/.stamp  ## pytest only
 	$(VENV)/bin/pytest -q
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
+
+demo: venv-edge mosquitto  ## simulated car driven by the daemon replaying real hand frames (~20 s)
+	$(PY) -m edge.demo --datasets $(DATASETS)
+
+bench: venv-edge  ## per-stage and per-frame time of the daemon's pipeline -> bench/daemon.json
+	$(PY) -m edge.bench --datasets $(DATASETS) --out bench/daemon.json
+
+# The device side on tflite-runtime (JetPack 5 / older images): numpy<2, no LiteRT, no TF.
+# tflite-runtime 2.14 has wheels for Python <= 3.11 only; on a newer Python this is skipped
+# (and tests/test_edge_tflite_runtime.py says so).
+$(TFLITE_VENV)/.stamp: pyproject.toml
+	@if $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] <= (3, 11))'; then \
+		echo "tflite-runtime 2.14 has no wheel for this Python: no $(TFLITE_VENV)"; else \
+	set -e; test -x $(TFLITE_VENV)/bin/python || $(PYTHON) -m venv $(TFLITE_VENV); \
+	$(TFLITE_VENV)/bin/pip install -q 'numpy<2' tflite-runtime==2.14.0 'opencv-python-headless<4.11' 'paho-mqtt>=2,<3'; \
+	$(TFLITE_VENV)/bin/pip install -q --no-deps -e .; \
+	touch $@; fi
+
+test-tflite-runtime: venv $(TFLITE_VENV)/.stamp  ## classify with tflite-runtime, compare with LiteRT
+	$(VENV)/bin/pytest -q tests/test_edge_tflite_runtime.py
 
 reference-model: venv  ## train the shipped image model (models/gestures-image.*; minutes of CPU, not CI)
 	$(PY) -m convert.reference --datasets $(DATASETS) --out models/gestures-image.tflite
