@@ -43,10 +43,13 @@ def free_port() -> int:
 class LocalBroker:
     """mosquitto listening on 127.0.0.1:`port` (anonymous, no persistence) until closed."""
 
-    def __init__(self, port: int | None = None, extra_conf: str = "") -> None:
+    def __init__(
+        self, port: int | None = None, extra_conf: str = "", anonymous: bool = True
+    ) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.extra_conf = extra_conf
+        self.anonymous = anonymous
         self._dir = tempfile.TemporaryDirectory(prefix="gp-mosquitto-")
         self._proc: subprocess.Popen | None = None
 
@@ -58,8 +61,8 @@ class LocalBroker:
         """
         conf = Path(self._dir.name) / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-            + self.extra_conf
+            f"listener {self.port} {self.host}\npersistence false\n"
+            f"allow_anonymous {'true' if self.anonymous else 'false'}\n" + self.extra_conf
         )
         log_path = Path(self._dir.name) / "mosquitto.log"
         self._proc = subprocess.Popen(

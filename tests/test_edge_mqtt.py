@@ -1,0 +1,71 @@
+"""The Publisher: nothing is queued while disconnected, a refused connection is not a connection."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from fixtures.broker import Recorder
+
+from edge.config import MqttConfig
+from edge.localbroker import LocalBroker, free_port
+from edge.mqtt import Publisher
+from edge.types import Command
+
+
+def cmd(name: str) -> Command:
+    return Command(command=name, gesture="up", confidence=0.9, ts=time.time())
+
+
+def test_publishes_while_disconnected_are_dropped_and_counted_never_queued(recorder_factory):
+    port = free_port()
+    device = f"mq-{uuid.uuid4().hex[:8]}"
+    pub = Publisher(MqttConfig(host="127.0.0.1", port=port, device_id=device))
+    pub.start()
+    try:
+        assert not pub.wait_connected(0.3)
+        assert pub.command(cmd("forward")) is False
+        assert pub.gesture("up", 0.9, time.time()) is False
+        assert pub.dropped == 2
+        seq_before = pub.seq
+        with LocalBroker(port=port) as broker:
+            rec = Recorder(broker, f"gesturepilot/{device}/#")
+            assert pub.wait_connected(10), "the publisher reconnects by itself"
+            rec.wait_for(lambda m: m.topic.endswith("/status") and m.payload == "online")
+            assert pub.command(cmd("left")) is True
+            got = rec.wait_for(lambda m: m.topic.endswith("/command"))
+            time.sleep(0.3)
+            commands = [m.json() for m in rec.on("command")]
+            assert [c["command"] for c in commands] == ["left"]  # "forward" was never queued
+            assert commands[0]["seq"] == seq_before + 1 and got.expiry == 1
+            pub.stats({"fps": 1.0})
+            stats = rec.wait_for(lambda m: m.topic.endswith("/stats")).json()
+            assert stats["publishes_dropped"] == 2
+            pub.close()
+            rec.wait_for(lambda m: m.topic.endswith("/status") and m.payload == "offline")
+            rec.close()
+    finally:
+        pub.close()
+
+
+def test_a_refused_connection_is_not_marked_connected_and_the_password_is_not_logged(caplog):
+    caplog.set_level("DEBUG")
+    with LocalBroker(anonymous=False) as broker:  # no password file: every login is refused
+        cfg = MqttConfig(
+            host=broker.host,
+            port=broker.port,
+            device_id="refused",
+            username="car1",
+            password="pw-very-secret",
+        )
+        pub = Publisher(cfg)
+        pub.start()
+        try:
+            time.sleep(1.0)
+            assert not pub.connected
+            assert pub.command(cmd("forward")) is False and pub.dropped == 1
+            assert "refused" in caplog.text.lower()
+        finally:
+            pub.close()
+    assert "pw-very-secret" not in caplog.text
+    assert "car1" in caplog.text  # the user name is fine to log
