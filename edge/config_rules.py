@@ -1,0 +1,99 @@
+"""Config rules that need more than one key, the machine, or the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from edge.paths import default_model_path, models_dir
+
+CREDENTIAL_NAME = "mqtt_password"  # systemd LoadCredential= name, read from $CREDENTIALS_DIRECTORY
+
+
+def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """Fill defaults that depend on the machine: model paths, device id, password."""
+    if not s["model"].path:
+        path = default_model_path()
+        if not path.is_file():
+            errors.append(f"[model] path: not set and the default model {path} does not exist")
+        s["model"] = dataclasses.replace(s["model"], path=str(path))
+    model = Path(s["model"].path)
+    if model.is_file() and not model.with_suffix(".json").is_file():
+        errors.append(
+            f"[model] path: {model.with_suffix('.json')} (the model's metadata) is missing"
+        )
+    loc = s["locate"]
+    if loc.method != "fixed":
+        for key, name in (
+            ("palm_model", "palm_detection_lite"),
+            ("landmark_model", "hand_landmark_lite"),
+        ):
+            if not getattr(loc, key):
+                loc = dataclasses.replace(
+                    loc, **{key: str(models_dir() / "mediapipe" / f"{name}.tflite")}
+                )
+            if not Path(getattr(loc, key)).is_file():
+                errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist")
+        s["locate"] = loc
+    mq = s["mqtt"]
+    if not mq.device_id:
+        mq = dataclasses.replace(mq, device_id=socket.gethostname().split(".")[0] or "gesturepilot")
+    password = ""
+    if mq.password_env:
+        if mq.password_env not in os.environ:
+            errors.append(f"[mqtt] password_env: environment variable {mq.password_env} is not set")
+        password = os.environ.get(mq.password_env, "")
+    elif os.environ.get("CREDENTIALS_DIRECTORY"):
+        cred = Path(os.environ["CREDENTIALS_DIRECTORY"]) / CREDENTIAL_NAME
+        if cred.is_file():
+            password = cred.read_text().rstrip("\r\n")
+    s["mqtt"] = dataclasses.replace(mq, password=password)
+    return s
+
+
+def cross_field(s: dict[str, Any], errors: list[str]) -> None:
+    cam, loc, sm, mq, safety = s["camera"], s["locate"], s["smoothing"], s["mqtt"], s["safety"]
+    if cam.backend in ("video", "replay") and not cam.path:
+        errors.append(f"[camera] path: required when backend = {cam.backend!r}")
+    if loc.box:
+        ok = len(loc.box) == 4 and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in loc.box)
+        if not ok or not (loc.box[0] < loc.box[2] and loc.box[1] < loc.box[3]):
+            errors.append(
+                "[locate] box: must be [x0, y0, x1, y1], fractions 0..1 with x0<x1, y0<y1"
+            )
+    if sm.exit > sm.enter:
+        errors.append(f"[smoothing] exit: {sm.exit} must not exceed enter ({sm.enter})")
+    for gesture, command in s["commands"].map.items():
+        if not isinstance(command, str) or not _is_name(command, allow_empty=True):
+            errors.append(
+                f"[commands] map.{gesture}: command must be a plain name, not {command!r}"
+            )
+    for key in ("prefix", "device_id"):
+        if not _is_topic_level(getattr(mq, key), allow_slash=key == "prefix"):
+            errors.append(f"[mqtt] {key}: {getattr(mq, key)!r} is not a valid topic level")
+    if (mq.password_env or mq.password) and not mq.username:
+        key = "password_env" if mq.password_env else "username"
+        errors.append(f"[mqtt] {key}: a password needs a username")
+    if bool(mq.tls_cert) != bool(mq.tls_key):
+        errors.append("[mqtt] tls_cert: tls_cert and tls_key must be given together")
+    if (mq.tls_cert or mq.tls_key) and not mq.tls_ca:
+        errors.append("[mqtt] tls_ca: a client certificate needs tls_ca")
+    if safety.repeat_interval >= mq.command_expiry:
+        errors.append(
+            f"[safety] repeat_interval: {safety.repeat_interval} must be shorter than "
+            f"[mqtt] command_expiry ({mq.command_expiry}) or held commands expire between repeats"
+        )
+
+
+def _is_name(text: str, allow_empty: bool = False) -> bool:
+    return (allow_empty and text == "") or (text.replace("_", "").replace("-", "").isalnum())
+
+
+def _is_topic_level(text: str, allow_slash: bool) -> bool:
+    bad = set("+#\0") | (set() if allow_slash else {"/"})
+    return (
+        bool(text) and not (set(text) & bad) and not text.startswith("/") and not text.endswith("/")
+    )

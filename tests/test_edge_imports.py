@@ -1,0 +1,25 @@
+"""The device side never imports TensorFlow or Keras, not even transitively."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SCRIPT = """
+import sys
+import edge.app, edge.cli, edge.demo, edge.bench, edge.loop, edge.mqtt
+import edge.cameras.replay, edge.cameras.opencv, edge.cameras.picamera
+from edge.classify import build_classifier
+from edge.config import parse_config
+classifier = build_classifier(parse_config({"model": {"path": sys.argv[1]}}))
+assert classifier.runtime != "tensorflow", classifier.runtime
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras")))
+"""
+
+
+def test_daemon_modules_and_a_loaded_model_pull_in_no_tensorflow(shipped_model):
+    res = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(shipped_model)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
