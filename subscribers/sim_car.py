@@ -42,7 +42,9 @@ class SimCar(SafeSubscriber):
             log.warning("car: unknown command %r, stopping", command)
             command = STOP
         self.motion = MOTION[command]
-        why = message.get("reason") or f"gesture {message.get('gesture')} seq {message.get('seq')}"
+        why = str(message.get("reason", ""))
+        if "seq" in message:  # from the daemon, not this subscriber's own safety stop
+            why = f"daemon: {message.get('gesture')} {why}".strip()
         self.actions.append((command, why))
         log.info(
             "car: %-8s (%s)  at x=%+.2f m y=%+.2f m heading %+4.0f°",

@@ -131,3 +131,13 @@ def test_picamera2_missing_module_is_a_clear_camera_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "picamera2", None)  # import fails as on a PC
     with pytest.raises(CameraError, match="python3-picamera2"):
         Picamera2Camera().open()
+
+
+def test_picamera2_numbers_frames_by_capture_time_so_drops_show(fake_picamera):
+    cam = Picamera2Camera(160, 120, fps=20)
+    cam.open()
+    first = cam.read(0.5)
+    time.sleep(0.2)  # four frame periods pass without a read: the ISP dropped them
+    second = cam.read(0.5)
+    cam.close()
+    assert first.index == 0 and 3 <= second.index <= 6

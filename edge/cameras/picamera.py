@@ -34,7 +34,7 @@ class Picamera2Camera:
         self._lores = (width - width % 2, height - height % 2)
         self._fps = fps
         self._cam: Any = None
-        self._index = 0
+        self._first_ts: float | None = None
 
     def open(self) -> None:
         try:
@@ -58,6 +58,7 @@ class Picamera2Camera:
         except Exception as exc:  # libcamera raises many types; all mean "no camera"
             raise CameraError(f"cannot start the Pi camera: {exc}") from exc
         self._cam = cam
+        self._first_ts = None
         log.info("picamera2 started: lores %dx%d at %.0f fps", *self._lores, self._fps)
 
     def read(self, timeout: float) -> Frame | None:
@@ -74,8 +75,11 @@ class Picamera2Camera:
             request.release()
         w, h = self._lores
         rgb = cv2.cvtColor(yuv[: h * 3 // 2, :w], cv2.COLOR_YUV2RGB_I420)
-        self._index += 1
-        return Frame(image=rgb, ts=ts, index=self._index)
+        # Number frames by capture time, so frames the ISP dropped show up as gaps in `index`.
+        if self._first_ts is None:
+            self._first_ts = ts
+        index = round((ts - self._first_ts) * self._fps)
+        return Frame(image=rgb, ts=ts, index=index)
 
     def close(self) -> None:
         if self._cam is not None:
