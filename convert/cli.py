@@ -35,7 +35,12 @@ def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
         help="folder with one sub-folder per class, or a box CSV (filename,label,xmin,...)",
     )
     p.add_argument("--images", type=Path, help="images of a box CSV (default: CSV's dir/images)")
-    p.add_argument("--margin", type=float, default=0.25, help="box crop margin (box CSV)")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=0.25,
+        help="crop margin around a hand box: used to cut box-CSV crops, recorded for the device",
+    )
     p.add_argument(
         "--group-pattern",
         help="regex on file names (folder) or sessions (CSV) whose 1st group names the group",
@@ -70,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=2e-3)
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
-    p.add_argument("--eval-fraction", type=float, default=0.3)
+    p.add_argument("--eval-fraction", type=float, default=0.3, help="held-out share, by group")
+    p.add_argument(
+        "--val-fraction", type=float, default=0.15, help="share of training groups for selection"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--flip", action="store_true", help="horizontal flips (swaps left/right labels)")
     p.add_argument("--keras-out", type=Path, help="best checkpoint (default NAME.keras)")
@@ -85,7 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", type=_labels_arg, help="output order (default: sorted folders)")
     p.add_argument("--pixel-scale", type=float, default=1.0, help="model input = px*scale+off")
     p.add_argument("--pixel-offset", type=float, default=0.0)
-    p.add_argument("--crop-margin", type=float, default=0.25, help="device crop margin")
     _threshold_args(p)
 
     p = sub.add_parser("evaluate", help="int8 model on a labelled folder, as the device runs it")
@@ -131,15 +138,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         augment=AugmentSettings(horizontal_flip=args.flip),
     )
     data = load_data(args, args.size)
-    margin = args.margin if args.data.suffix.lower() == ".csv" else 0.25
     train_and_export(
         data,
         args.out,
         settings,
         args.labels,
         args.eval_fraction,
+        args.val_fraction,
         Thresholds(args.min_agreement, args.max_accuracy_drop),
-        crop_margin=margin,
+        crop_margin=args.margin,
         checkpoint=args.keras_out,
         verbose={"bar": 1, "epoch": 2, "none": 0}[args.progress],
     )
@@ -163,7 +170,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     from convert.pipeline import _report_if_possible, order_labels
 
     model = _load_keras(args.keras)
-    spec = input_spec_for(model, args.pixel_scale, args.pixel_offset, args.crop_margin)
+    spec = input_spec_for(model, args.pixel_scale, args.pixel_offset, args.margin)
     size = spec.shape[1]
     data = load_data(args, size)
     labels = order_labels(data, args.labels)

@@ -41,6 +41,7 @@ def train_and_export(
     settings: TrainSettings,
     labels: list[str] | None = None,
     eval_fraction: float = 0.3,
+    val_fraction: float = 0.15,
     thresholds: Thresholds | None = None,
     crop_margin: float = 0.0,
     checkpoint: str | Path | None = None,
@@ -55,6 +56,8 @@ def train_and_export(
         settings: training settings (seed included).
         labels: output order (default: sorted class names).
         eval_fraction: share of each class held out, by group.
+        val_fraction: share of the training split (by group) that drives early stopping, LR
+            decay and the checkpoint, so the evaluation split never influences training.
         thresholds: parity limits for the int8 model.
         crop_margin: margin the device must use around a hand box (recorded in the json).
         checkpoint: where the best `.keras` goes (default NAME.keras beside `out`).
@@ -75,13 +78,16 @@ def train_and_export(
     log_counts(split.eval, "eval split")
     if len(split.eval) == 0:
         raise DataError(f"{data.source}: the evaluation split is empty (too few groups)")
+    fit_data, val_data, validation = validation_split(
+        split.train, split.eval, val_fraction, settings.seed
+    )
     checkpoint = Path(checkpoint) if checkpoint else out.with_suffix(".keras")
-    model, history = train(split.train, split.eval, labels, settings, checkpoint, verbose)
+    model, history = train(fit_data, val_data, labels, settings, checkpoint, verbose)
     spec = input_spec_for(model, 1.0, 0.0, crop_margin)
     source = {
         "data": data.source,
         "class_counts": data.counts(),
-        "split": split.describe(),
+        "split": {**split.describe(), "validation": validation},
         "training": {
             **settings.as_dict(),
             "epochs_run": len(history.get("loss", [])),
@@ -99,6 +105,50 @@ def train_and_export(
         if out.with_suffix(".json").is_file() and out.exists():
             _report_if_possible(out)
     return meta
+
+
+def validation_split(
+    train_data: Dataset, eval_data: Dataset, val_fraction: float, seed: int
+) -> tuple[Dataset, Dataset, dict[str, Any]]:
+    """Carve a validation split out of the training groups (for model selection).
+
+    With fewer than 4 training groups there is nothing to spare: the evaluation split then
+    selects the model, and the returned record says its numbers are optimistic.
+
+    Returns:
+        (data to fit, validation data, a record for the json).
+    """
+    n_groups = len(set(train_data.groups.tolist()))
+    if n_groups >= 4 and val_fraction > 0:
+        try:
+            inner = group_split(train_data, val_fraction, seed + 1)
+        except DataError as exc:
+            log.warning("no separate validation split (%s)", exc)
+        else:
+            if len(inner.eval):
+                return (
+                    inner.train,
+                    inner.eval,
+                    {
+                        "method": f"groups held out of training, fraction {val_fraction}",
+                        "groups": sorted(inner.eval_groups),
+                        "size": len(inner.eval),
+                    },
+                )
+    log.warning(
+        "only %d training groups: the evaluation split also selects the model (early stopping,"
+        " checkpoint), so its numbers are optimistic; add groups (sessions) to avoid this",
+        n_groups,
+    )
+    return (
+        train_data,
+        eval_data,
+        {
+            "method": "none: the evaluation split selected the model (too few groups)",
+            "groups": [],
+            "size": 0,
+        },
+    )
 
 
 def _report_if_possible(out: Path) -> None:

@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             settings,
             LABELS,
             args.eval_fraction,
+            0.15,
             Thresholds(0.99, 1.0),
             crop_margin=MARGIN,
             checkpoint=args.keras_out,

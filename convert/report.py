@@ -134,6 +134,17 @@ def write_report(tflite_path: str | Path) -> Path:
             f"{', '.join(f'`{g}`' for g in split.get('eval_groups', [])) or '–'}.",
             "",
         ]
+    if split.get("validation"):
+        val = split["validation"]
+        lines += [
+            f"Model selection (early stopping, LR decay, checkpoint): {val['method']}"
+            + (
+                f"; {val['size']} images from groups {', '.join(val['groups'])}."
+                if val["size"]
+                else "."
+            ),
+            "",
+        ]
     for note in src.get("notes", []):
         lines.append(f"- {note}")
     if src.get("training"):
