@@ -42,6 +42,7 @@ def user_keras(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     model.fit(data.images / 255.0, y, epochs=2, verbose=0)
     path = tmp_path_factory.mktemp("user") / "theirs.keras"
     model.save(path)
+    model.save(path.with_suffix(".h5"))  # the legacy format users also bring
     return path
 
 
@@ -86,6 +87,31 @@ def test_user_model_quantizes_with_its_preprocessing_recorded(
     float_ = theirs.predict(data.images / 255.0, verbose=0).argmax(axis=1)
     assert np.mean(int8 == float_) == pytest.approx(raw["metrics"]["agreement"], abs=1e-4)
     assert raw["metrics"]["agreement"] >= 0.9
+
+
+def test_legacy_h5_model_quantizes_too(user_keras: Path, tiny_dataset: Path, tmp_path: Path):
+    out = tmp_path / "theirs-h5.tflite"
+    code = main(
+        [
+            "quantize",
+            "--keras",
+            str(user_keras.with_suffix(".h5")),
+            "--data",
+            str(tiny_dataset),
+            "-o",
+            str(out),
+            "--pixel-scale",
+            PIXEL_SCALE,
+            "--min-agreement",
+            "0.9",
+            "--max-accuracy-drop",
+            "10",
+        ]
+    )
+    assert code == 0
+    with TFLiteModel(out) as model:
+        assert model.labels == ("fist", "peace", "stop")
+        assert model.meta.input.pixel_scale == pytest.approx(1 / 255)
 
 
 def test_output_size_mismatch_with_data_of_more_classes(
