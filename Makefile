@@ -43,8 +43,8 @@ unit: venv mosquitto $(TFLITE_VENV)/.stamp  ## pytest only
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
 
-demo: venv-edge mosquitto  ## simulated car driven by the daemon replaying real hand frames (~20 s)
-	$(PY) -m edge.demo --datasets $(DATASETS)
+demo: venv-edge mosquitto  ## simulated car driven by the daemon replaying real frames (BROKER=host:port)
+	$(PY) -m edge.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER))
 
 bench: venv-edge  ## per-stage and per-frame time of the daemon's pipeline -> bench/daemon.json
 	$(PY) -m edge.bench --datasets $(DATASETS) --out bench/daemon.json

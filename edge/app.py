@@ -25,6 +25,10 @@ from edge.types import FrameObserver
 log = logging.getLogger(__name__)
 
 
+class PreviewUnavailable(RuntimeError):
+    """The preview server cannot bind its address."""
+
+
 def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
     """Run the daemon until `stop` is set (SIGTERM/SIGINT) or a finite source ends.
 
@@ -37,6 +41,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         edge.artifact.ModelError: the model artefact is missing, corrupt or inconsistent.
         edge.cameras.CameraError: the camera cannot be opened at start.
         edge.locate.LocatorUnavailable: the configured hand locator is not installed.
+        PreviewUnavailable: the preview was asked for but cannot bind its port.
     """
     notifier = SystemdNotifier.from_env()
     with ExitStack() as stack:
@@ -94,7 +99,12 @@ def _ready_after_first_frame(
 def _start_preview(cfg: Config, stack: ExitStack) -> Any:
     from edge.preview import PreviewServer  # lazily: only when asked for
 
-    server = PreviewServer(cfg.preview.host, cfg.preview.port)
+    try:
+        server = PreviewServer(cfg.preview.host, cfg.preview.port)
+    except OSError as exc:
+        raise PreviewUnavailable(
+            f"[preview] cannot listen on {cfg.preview.host}:{cfg.preview.port}: {exc}"
+        ) from exc
     server.start()
     stack.callback(server.close)
     return server

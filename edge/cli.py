@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from edge.app import run  # the daemon's imports are only paid by `run`
+    from edge.app import PreviewUnavailable, run  # the daemon's imports are only paid by `run`
     from edge.cameras import CameraError
     from edge.locate import LocatorUnavailable
 
@@ -102,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda signum, _frame: stop.set())
     try:
         run(cfg, stop, preview=args.preview)
-    except (CameraError, LocatorUnavailable) as exc:
+    except (CameraError, LocatorUnavailable, PreviewUnavailable) as exc:
         log.error("%s", exc)
         return EX_RUNTIME
     return EX_OK

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from edge.artifact import sha256_file
@@ -112,3 +115,15 @@ def test_classify_bad_paths(tmp_path, shipped_model):
     assert res.returncode == 1 and "broken.jpg: not a readable image" in res.stderr
     res = gesture_edge("classify", "--model", tmp_path / "none.tflite", broken)
     assert res.returncode == 65 and "model file not found" in res.stderr
+
+
+def test_preview_port_in_use_exits_1_naming_the_address(tmp_path, shipped_model):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        (tmp_path / "frames").mkdir()
+        cv2.imwrite(str(tmp_path / "frames" / "f.png"), np.zeros((64, 64, 3), np.uint8))
+        camera = '[camera]\nbackend = "replay"\npath = "frames"\n'
+        res = run_with(tmp_path, camera + f"[preview]\nenabled = true\nport = {port}\n")
+    assert res.returncode == 1 and f"[preview] cannot listen on 127.0.0.1:{port}" in res.stderr

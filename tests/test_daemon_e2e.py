@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edge.demo import dump_toml
+from edge.localbroker import free_port
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 
@@ -160,14 +162,19 @@ def wait_for_status(rec, status: str, timeout: float = 15) -> None:
     rec.wait_for(lambda m: m.topic.endswith("/status") and m.payload == status, timeout)
 
 
-def test_status_is_retained_online_and_offline_after_sigterm_within_a_second(
+def test_status_online_retained_preview_serves_and_sigterm_exits_offline_within_1s(
     tmp_path, broker, up_frames, recorder_factory, daemons
 ):
-    d = Daemon(tmp_path, broker, up_frames, camera={"loop": True})
+    port = free_port()
+    d = Daemon(
+        tmp_path, broker, up_frames, camera={"loop": True}, preview={"enabled": True, "port": port}
+    )
     daemons.append(d)
     live = recorder_factory(f"{d.root}/#")
     d.start()
     live.wait_for(lambda m: m.topic.endswith("/command") and m.json()["command"] == "forward")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
+        assert resp.read(3) == b"\xff\xd8\xff"  # the preview observer sees the frames
     late = recorder_factory(f"{d.root}/status")
     retained = late.wait_for(lambda m: True, timeout=5)
     assert (retained.payload, retained.retain) == ("online", True)
