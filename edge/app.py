@@ -20,9 +20,11 @@ from edge.notify import SystemdNotifier
 from edge.safety import SafetyGate
 from edge.smoothing import Smoother
 from edge.stats import Stats
-from edge.types import FrameObserver
+from edge.types import FrameObserver, FrameResult
 
 log = logging.getLogger(__name__)
+
+CONNECT_WAIT = 2.0  # seconds to wait for the broker at start before running without it
 
 
 class PreviewUnavailable(RuntimeError):
@@ -53,7 +55,9 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         camera.open()
         stack.callback(camera.close)
         publisher = stack.enter_context(Publisher(cfg.mqtt))
-        observers: list[FrameObserver] = [notifier]
+        if not publisher.wait_connected(CONNECT_WAIT):
+            log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
+        observers: list[FrameObserver] = [_ReadyOnFirstFrame(notifier), notifier]
         if preview or cfg.preview.enabled:
             observers.append(_start_preview(cfg, stack))
         loop = DaemonLoop(
@@ -72,7 +76,6 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
             ),
             observers,
         )
-        _ready_after_first_frame(loop, notifier, stop)
         try:
             loop.run(stop)
         finally:
@@ -81,19 +84,18 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
             log.info("shutting down")
 
 
-def _ready_after_first_frame(
-    loop: DaemonLoop, notifier: SystemdNotifier, stop: threading.Event
-) -> None:
+class _ReadyOnFirstFrame:
     """READY=1 once model, camera and the first processed frame are up (not before)."""
 
-    def wait() -> None:
-        while not stop.is_set():
-            if loop.first_frame.wait(0.2):
-                notifier.ready()
-                log.info("ready: first frame processed")
-                return
+    def __init__(self, notifier: SystemdNotifier) -> None:
+        self._notifier = notifier
+        self._done = False
 
-    threading.Thread(target=wait, name="sd-ready", daemon=True).start()
+    def on_frame(self, result: FrameResult) -> None:
+        if not self._done:
+            self._done = True
+            self._notifier.ready()
+            log.info("ready: first frame processed")
 
 
 def _start_preview(cfg: Config, stack: ExitStack) -> Any:

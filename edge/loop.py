@@ -48,11 +48,6 @@ class DaemonLoop:
         self.s = stages
         self.observers = list(observers)
         self._next_stats = time.monotonic() + stages.stats_interval
-        self._first_frame = threading.Event()
-
-    @property
-    def first_frame(self) -> threading.Event:
-        return self._first_frame
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set or the camera reports the end of its stream."""
@@ -105,7 +100,6 @@ class DaemonLoop:
             command=out[-1] if out else None,
             fps=s.stats.fps(),
         )
-        self._first_frame.set()
         for observer in self.observers:
             observer.on_frame(result)
         return result

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -64,10 +66,13 @@ class Daemon:
     def root(self) -> str:
         return f"gesturepilot/{self.device}"
 
-    def start(self) -> Daemon:
+    def start(self, **env: str) -> Daemon:
         with self.log_path.open("w") as log:
             self.proc = subprocess.Popen(
-                [GESTURE_EDGE, "run", "--config", self.config], stderr=log, stdout=log
+                [GESTURE_EDGE, "run", "--config", self.config],
+                stderr=log,
+                stdout=log,
+                env={**os.environ, **env},
             )
         return self
 
@@ -171,8 +176,13 @@ def test_status_online_retained_preview_serves_and_sigterm_exits_offline_within_
     )
     daemons.append(d)
     live = recorder_factory(f"{d.root}/#")
-    d.start()
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(5)
+    d.start(NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
     live.wait_for(lambda m: m.topic.endswith("/command") and m.json()["command"] == "forward")
+    assert notify.recv(4096).startswith(b"READY=1")  # after the first processed frame
+    assert notify.recv(4096).startswith(b"WATCHDOG=1")  # fed per frame
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as resp:
         assert resp.read(3) == b"\xff\xd8\xff"  # the preview observer sees the frames
     late = recorder_factory(f"{d.root}/status")
@@ -183,6 +193,13 @@ def test_status_online_retained_preview_serves_and_sigterm_exits_offline_within_
     assert d.wait(5) == 0
     assert time.monotonic() - start < 1.0
     wait_for_status(live, "offline", timeout=2)
+    notes = []
+    notify.settimeout(0.5)
+    with contextlib.suppress(TimeoutError):
+        while True:
+            notes.append(notify.recv(4096))
+    notify.close()
+    assert notes[-1].startswith(b"STOPPING=1")
     last = live.on("command")[-1].json()
     assert (last["command"], last["reason"]) == ("stop", "shutdown")
     after = recorder_factory(f"{d.root}/status")
