@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -176,10 +177,11 @@ def test_status_online_retained_preview_serves_and_sigterm_exits_offline_within_
     )
     daemons.append(d)
     live = recorder_factory(f"{d.root}/#")
+    sock_path = Path(tempfile.mkdtemp(prefix="gp-")) / "notify"  # AF_UNIX paths are short
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(str(tmp_path / "notify.sock"))
+    notify.bind(str(sock_path))
     notify.settimeout(5)
-    d.start(NOTIFY_SOCKET=str(tmp_path / "notify.sock"))
+    d.start(NOTIFY_SOCKET=str(sock_path))
     live.wait_for(lambda m: m.topic.endswith("/command") and m.json()["command"] == "forward")
     assert notify.recv(4096).startswith(b"READY=1")  # after the first processed frame
     assert notify.recv(4096).startswith(b"WATCHDOG=1")  # fed per frame
