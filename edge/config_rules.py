@@ -36,7 +36,7 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
                     loc, **{key: str(models_dir() / "mediapipe" / f"{name}.tflite")}
                 )
             if not Path(getattr(loc, key)).is_file():
-                errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist")
+                errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist (make models)")
         s["locate"] = loc
     mq = s["mqtt"]
     if not mq.device_id:

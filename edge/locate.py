@@ -75,7 +75,8 @@ def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
         crop_margin: the image classifier's crop margin, for the fixed box (see FixedBoxLocator).
 
     Raises:
-        LocatorUnavailable: a detector/tracker was asked for but edge.hands is not installed.
+        LocatorUnavailable: a detector/tracker was asked for but edge.hands is not installed,
+            or its hand models cannot be loaded.
     """
     loc = cfg.locate
     if loc.method == "fixed":
@@ -86,4 +87,7 @@ def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
         raise LocatorUnavailable(
             f"[locate] method = {loc.method!r} needs the edge.hands package ({exc})"
         ) from exc
-    return hands.build_hand_locator(loc, cfg.model.num_threads)
+    try:
+        return hands.build_hand_locator(loc, cfg.model.num_threads)
+    except ValueError as exc:  # a hand model that cannot be loaded
+        raise LocatorUnavailable(f"[locate] method = {loc.method!r}: {exc}") from exc
