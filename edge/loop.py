@@ -105,8 +105,9 @@ class DaemonLoop:
         return result
 
     def shutdown(self) -> None:
-        """Publish the final `stop` (SIGTERM/SIGINT or end of stream)."""
+        """Publish the final `stop` and stats (SIGTERM/SIGINT or end of stream)."""
         self._publish([self.s.safety.shutdown(time.time())])
+        self._maybe_stats(force=True)
 
     def _publish(self, commands: list[Command]) -> None:
         for cmd in commands:

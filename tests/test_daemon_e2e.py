@@ -292,3 +292,19 @@ def test_queued_commands_do_reach_a_subscriber_that_reconnects_in_time(
     assert [m.payload for m in got], (
         "the broker queued nothing; the expiry test would prove nothing"
     )
+
+
+def test_daemon_runs_with_the_hand_tracker_on_full_frames(
+    tmp_path, broker, datasets, mediapipe_models, recorder_factory, daemons
+):
+    frames = tmp_path / "full"
+    frames.mkdir()
+    for p in sorted((datasets / "subhih-hands" / "images").glob("2_pic*.jpg"))[:20]:
+        (frames / p.name).write_bytes(p.read_bytes())
+    d = Daemon(tmp_path, broker, frames, locate={"method": "tracker"}, stats={"interval": 0.5})
+    daemons.append(d)
+    rec = recorder_factory(f"{d.root}/stats")
+    assert d.start().wait() == 0, d.log
+    stats = rec.on("stats")[-1].json()
+    assert stats["frames"] == 20 and stats["latency_ms"]["locate"]["p50"] > 0.5, stats
+    assert "ERROR" not in d.log
