@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import shutil
 import socket
@@ -62,6 +63,7 @@ class LocalBroker:
         conf = Path(self._dir.name) / "mosquitto.conf"
         conf.write_text(
             f"listener {self.port} {self.host}\npersistence false\n"
+            f"user {getpass.getuser()}\n"  # as root, stay root: the files are in private dirs
             f"allow_anonymous {'true' if self.anonymous else 'false'}\n" + self.extra_conf
         )
         log_path = Path(self._dir.name) / "mosquitto.log"
