@@ -73,6 +73,7 @@ class SystemdNotifier:
 
     def ready(self, status: str = "running") -> None:
         self.send(f"READY=1\nSTATUS={status}")
+        self._last_status = float("-inf")  # the next frame's ping brings the fps status
 
     def stopping(self) -> None:
         self.send("STOPPING=1\nSTATUS=stopping")
