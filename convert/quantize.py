@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +51,23 @@ def to_int8_tflite(
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    return _quietly(converter.convert)
 
 
 def float_tflite_size(model: object) -> int:
     """Size in bytes of the same model converted without quantisation (for the report)."""
     import tensorflow as tf
 
-    return len(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    return len(_quietly(tf.lite.TFLiteConverter.from_keras_model(model).convert))
+
+
+def _quietly(convert: Callable[[], bytes]) -> bytes:
+    """Run the converter with Keras' export chatter (printed to stdout) sent to the debug log."""
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        data = convert()
+    log.debug("converter output:\n%s", captured.getvalue())
+    return data
 
 
 def write_tflite(data: bytes, path: str | Path) -> Path:

@@ -27,6 +27,7 @@ class TrainSettings:
     epochs: int = 40
     batch_size: int = 32
     learning_rate: float = 2e-3
+    weight_decay: float = 1e-4  # keeps weight ranges tight, which int8 quantization likes
     patience: int = 8
     seed: int = 0
     class_weights: bool = True
@@ -122,7 +123,7 @@ def train(
     y_train, y_eval = encode(train_data, labels), encode(eval_data, labels)
     model = build_model(settings.size, len(labels), settings.width, settings.blocks)
     model.compile(
-        optimizer=keras.optimizers.Adam(settings.learning_rate),
+        optimizer=keras.optimizers.Adam(settings.learning_rate, weight_decay=settings.weight_decay),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
