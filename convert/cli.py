@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="(re)write NAME.md and NAME.png from NAME.json")
     p.add_argument("model", type=Path, help="NAME.tflite")
+    from convert.landmarks_cli import add_parser as add_landmarks_parser
+
+    add_landmarks_parser(sub)
     return parser
 
 
@@ -263,6 +266,15 @@ def _summary(out: Path) -> None:
 
 COMMANDS = {"train": cmd_train, "quantize": cmd_quantize, "evaluate": cmd_evaluate}
 COMMANDS["report"] = cmd_report
+
+
+def cmd_landmarks(args: argparse.Namespace) -> int:
+    from convert.landmarks_cli import cmd_landmarks as run
+
+    return run(args)
+
+
+COMMANDS["landmarks"] = cmd_landmarks
 
 
 def main(argv: list[str] | None = None) -> int:

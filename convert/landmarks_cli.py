@@ -1,0 +1,125 @@
+"""`gesture-convert landmarks`: labelled images and/or keypoint CSVs -> int8 landmark classifier."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert.data import DataError, concat
+
+log = logging.getLogger(__name__)
+
+SIZE = 224  # images are loaded at the landmark model's input size
+
+
+def add_parser(sub: Any) -> None:
+    """Register the `landmarks` sub-command on `gesture-convert`'s sub-parsers."""
+    p = sub.add_parser(
+        "landmarks",
+        help="images / keypoint CSVs -> landmarks (device code) -> MLP -> int8 NAME.tflite",
+        description="Train a landmark classifier (kind: landmarks). Images are run through the "
+        "device's palm + landmark models (make models); held-out groups give the metrics.",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        help="folder per class or box CSV (repeatable)",
+    )
+    p.add_argument("--images", type=Path, help="images of a box CSV (default: CSV's dir/images)")
+    p.add_argument("--margin", type=float, default=0.25, help="crop margin around a hand box")
+    p.add_argument("--group-pattern", help="regex whose 1st group names an image's group")
+    p.add_argument("--label-map", nargs="+", metavar="SRC=DST", help="rename classes")
+    p.add_argument("--keypoints", type=Path, help="kinivi-style CSV: label_id, 42 values")
+    p.add_argument("--keypoint-labels", type=Path, help="class name per line for --keypoints")
+    p.add_argument(
+        "--derive-directions",
+        action="store_true",
+        help="add left/right/down images by rotating the `up` images (DESIGN.md semantics)",
+    )
+    p.add_argument("-o", "--out", type=Path, required=True, help="NAME.tflite to write")
+    p.add_argument("--labels", help="output order, comma-separated (default: sorted)")
+    p.add_argument("--eval-fraction", type=float, default=0.3, help="held-out share, by group")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-presence", type=float, default=0.5, help="below: the hand is `none`")
+    p.add_argument("--min-agreement", type=float, default=0.99, help="float-vs-int8 (0..1)")
+    p.add_argument("--palm-model", help="default models/mediapipe/palm_detection_lite.tflite")
+    p.add_argument("--landmark-model", help="default models/mediapipe/hand_landmark_lite.tflite")
+
+
+def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    from convert.cli import load_data
+    from convert.reference import rotated_pointing
+    from convert.split import group_split
+
+    parts = [load_data(args, SIZE, path) for path in args.data]
+    data = concat(parts) if len(parts) > 1 else parts[0]
+    if args.derive_directions:
+        if "up" not in data.classes:
+            raise DataError("--derive-directions needs an `up` class to rotate")
+        data = concat([data, rotated_pointing(data)], data.source + " + rotated up")
+    split = group_split(data, args.eval_fraction, args.seed)
+    return split, split.describe(), data.source
+
+
+def cmd_landmarks(args: argparse.Namespace) -> int:
+    """Run `gesture-convert landmarks` (see `add_parser`); returns the exit code."""
+    from convert.landmarks import (
+        augment,
+        extract,
+        join,
+        load_keypoint_csv,
+        open_finder,
+        read_label_names,
+    )
+    from convert.landmarks_train import MlpSettings, export_landmarks, fit
+    from convert.report import write_report
+
+    if not args.data and not args.keypoints:
+        raise DataError("give --data (images) and/or --keypoints (CSV)")
+    train_parts, ev, describe, sources = [], None, {}, []
+    if args.data:
+        finder = open_finder(args.palm_model, args.landmark_model, args.min_presence)
+        split, describe, source = _split_images(args)
+        train = extract(split.train, finder)
+        train_parts.append(train.subset(train.presence >= args.min_presence))
+        ev = extract(split.eval, finder)
+        sources.append(source)
+    if args.keypoints:
+        if not args.keypoint_labels:
+            raise DataError("--keypoints needs --keypoint-labels (one class name per line)")
+        from convert.data import parse_label_map
+
+        names = read_label_names(args.keypoint_labels)
+        rows = load_keypoint_csv(args.keypoints, names, parse_label_map(args.label_map))
+        sources.append(rows.source)
+        if ev is None:  # CSV only: hold out rows at random (no groups in such a file)
+            held = np.random.default_rng(args.seed).random(len(rows)) < args.eval_fraction
+            ev, rows = rows.subset(held), rows.subset(~held)
+            describe = {"method": f"random rows, eval fraction {args.eval_fraction}"}
+        train_parts.append(rows)
+    data = augment(join(train_parts), seed=args.seed)
+    labels = (
+        [x.strip() for x in args.labels.split(",") if x.strip()]
+        if args.labels
+        else sorted(set(data.labels.tolist()) | set(ev.labels.tolist()))
+    )
+    settings = MlpSettings(epochs=args.epochs, seed=args.seed)
+    model = fit(data, labels, settings)
+    source = {
+        "data": " + ".join(sources),
+        "split": describe,
+        "training": {**settings.as_dict(), "train_rows_augmented": len(data)},
+        "notes": [f"Evaluation as the device decides: presence < {args.min_presence} → none."],
+    }
+    export_landmarks(
+        model, labels, data.x, ev, args.out, source, args.min_presence, args.min_agreement
+    )
+    write_report(Path(args.out).with_suffix(".tflite"))
+    return 0

@@ -1,0 +1,127 @@
+"""Classify a hand from its 21 landmarks with a tiny int8 model (`kind: landmarks`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from edge.crops import square_box
+from edge.hands import default_landmark_model, default_palm_model
+from edge.hands.features import check_recipe, features
+from edge.hands.geometry import Roi, roi_from_landmarks
+from edge.hands.landmark import HandLandmarks, LandmarkModel
+from edge.hands.palm import PalmDetector
+from edge.tflite_model import TFLiteModel
+from edge.types import Frame, HandRegion, Prediction
+
+log = logging.getLogger(__name__)
+
+NONE = "none"
+BOX_MARGIN = 0.25  # around a fixed box or crop before looking for the hand in it
+
+
+class HandInBox:
+    """Palm detector + landmark model restricted to one box of a frame (fixed box, crops).
+
+    The box (squared, with a margin) is searched with the palm detector; if it finds no palm
+    (a tight crop can hide the palm's context), the landmark model runs on the whole square and
+    once more on the region its points give, which also turns the hand upright.
+    """
+
+    def __init__(self, palm: PalmDetector, marks: LandmarkModel, min_presence: float) -> None:
+        self.palm, self.marks, self.min_presence = palm, marks, min_presence
+
+    def find(self, image: np.ndarray, box: tuple[float, float, float, float]) -> HandLandmarks:
+        """The best hand in `box` of an RGB frame (check `.presence` before trusting it)."""
+        x0, y0, x1, y1 = square_box(box, BOX_MARGIN)
+        h, w = image.shape[:2]
+        cx0, cy0 = max(0, int(x0)), max(0, int(y0))
+        cx1, cy1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
+        sub = image[cy0:cy1, cx0:cx1] if (cx1 - cx0) > 8 and (cy1 - cy0) > 8 else image
+        off = np.array([cx0, cy0]) if sub is not image else np.zeros(2)
+        palms = self.palm.detect(np.ascontiguousarray(sub))
+        hand = None
+        if palms:
+            r = palms[0].roi
+            hand = self.marks.run(image, Roi(r.cx + off[0], r.cy + off[1], r.size, r.angle))
+            if hand.presence >= self.min_presence:
+                return hand
+        whole = self.marks.run(image, Roi((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, 0.0))
+        if whole.presence >= self.min_presence:
+            whole = self.marks.run(image, roi_from_landmarks(whole.points))
+        return whole if hand is None or whole.presence > hand.presence else hand
+
+
+class LandmarkClassifier:
+    """The classifier for model artefacts of `kind: landmarks`.
+
+    Args:
+        model: the int8 landmark classifier (its json's `input.features` must be this code's).
+        cfg: the daemon config (or its `[locate]` section, or None): palm/landmark model paths and
+            `min_presence` for regions that come without landmarks (fixed box, `--crops`).
+
+    Raises:
+        FeatureError: the model wants another feature recipe.
+    """
+
+    def __init__(self, model: TFLiteModel, cfg: Any = None) -> None:
+        check_recipe(model.meta.input.features)
+        self.model = model
+        self.labels = tuple(model.labels)
+        loc = getattr(cfg, "locate", cfg)
+        self.min_presence = float(getattr(loc, "min_presence", 0.5))
+        self._palm_model = getattr(loc, "palm_model", "") or default_palm_model()
+        self._landmark_model = getattr(loc, "landmark_model", "") or default_landmark_model()
+        self._threads = getattr(getattr(cfg, "model", None), "num_threads", None)
+        self._in_box: HandInBox | None = None
+
+    def _finder(self) -> HandInBox:
+        if self._in_box is None:  # only needed when regions come without landmarks
+            palm = PalmDetector(self._palm_model, self._threads)
+            marks = LandmarkModel(self._landmark_model, self._threads)
+            self._in_box = HandInBox(palm, marks, self.min_presence)
+        return self._in_box
+
+    def none(self, ts: float, score: float = 1.0) -> Prediction:
+        """`none` (no hand, or too unsure it is one): never a motion command."""
+        scores = np.zeros(len(self.labels), np.float32)
+        if NONE in self.labels:
+            scores[self.labels.index(NONE)] = score
+        return Prediction(NONE, float(score), scores, self.labels, ts)
+
+    def classify_points(self, points: np.ndarray, ts: float = 0.0) -> Prediction:
+        """Prediction for landmarks (21, 2+) in image pixels."""
+        try:
+            x = features(points)
+        except ValueError:
+            return self.none(ts)
+        probs = self.model.predict(x[None])
+        i = int(np.argmax(probs))
+        return Prediction(self.labels[i], float(probs[i]), probs, self.labels, ts)
+
+    def classify(self, frame: Frame, region: HandRegion | None) -> Prediction:
+        """Classify the hand in `region` of `frame`.
+
+        Regions from the hand locator carry landmarks; for one without (fixed box, a crop), the
+        palm and landmark models run inside its box first. No hand, or presence below
+        `min_presence`, gives `none` with score 1 - presence.
+        """
+        if region is None:
+            return self.none(frame.ts)
+        points, presence = region.landmarks, region.score
+        if points is None:
+            hand = self._finder().find(frame.image, region.box)
+            points, presence = hand.points, hand.presence
+        if presence < self.min_presence:
+            return self.none(frame.ts, 1.0 - float(presence))
+        return self.classify_points(points, frame.ts)
+
+    def close(self) -> None:
+        """Release the interpreters; safe to call twice."""
+        if self._in_box is not None:
+            self._in_box.palm.close()
+            self._in_box.marks.close()
+            self._in_box = None
+        self.model.close()
