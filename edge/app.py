@@ -54,12 +54,12 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         camera = build_camera(cfg.camera)
         camera.open()
         stack.callback(camera.close)
-        publisher = stack.enter_context(Publisher(cfg.mqtt))
-        if not publisher.wait_connected(CONNECT_WAIT):
-            log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
         observers: list[FrameObserver] = [_ReadyOnFirstFrame(notifier), notifier]
         if preview or cfg.preview.enabled:
             observers.append(_start_preview(cfg, stack))
+        publisher = stack.enter_context(Publisher(cfg.mqtt))
+        if not publisher.wait_connected(CONNECT_WAIT):
+            log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
         loop = DaemonLoop(
             Stages(
                 camera=camera,

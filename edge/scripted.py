@@ -68,6 +68,11 @@ def _background(
     return None
 
 
+def _in_groups(session: str, groups: list[str]) -> bool:
+    """A session is in a group of that name; `Hand_`/`pic` groups join single-frame sessions."""
+    return any(session == g or (session.endswith(".jpg") and session.startswith(g)) for g in groups)
+
+
 def crops_for(
     datasets: Path,
     gesture: str,
@@ -87,8 +92,8 @@ def crops_for(
         sessions: only frames from these capture sessions (e.g. a model's evaluation split).
     """
     every = _rows(datasets)
-    keep = set(sessions) if sessions is not None else None
-    rows = [r for r in every if keep is None or r["session"] in keep]
+    groups = None if sessions is None else [g.removeprefix("subhih:") for g in sessions]
+    rows = [r for r in every if groups is None or _in_groups(r["session"], groups)]
     images = datasets / "subhih-hands" / "images"
     out: list[np.ndarray] = []
     if gesture == "none":
@@ -146,7 +151,10 @@ def write_sequence(
 
 
 def eval_sessions(meta_raw: dict) -> list[str] | None:
-    """The evaluation-split sessions a model's json records (`eval_groups`), if any."""
+    """The evaluation-split groups a model's json records (`eval_groups`), if any.
+
+    Groups may carry a dataset prefix (`subhih:35`); other datasets' groups match nothing here.
+    """
     stack: list[object] = [meta_raw]
     while stack:
         item = stack.pop()
