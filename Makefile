@@ -66,6 +66,9 @@ test-tflite-runtime: venv $(TFLITE_VENV)/.stamp  ## classify with tflite-runtime
 reference-model: venv  ## train the shipped image model (models/gestures-image.*; minutes of CPU, not CI)
 	$(PY) -m convert.reference --datasets $(DATASETS) --out models/gestures-image.tflite
 
+bench-convert: venv-edge  ## time the int8 image model per crop (device code path) -> bench/convert.json
+	$(PY) -m convert.bench --model models/gestures-image.tflite --datasets $(DATASETS) --out bench/convert.json
+
 models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned wheel (sha256-checked)
 	$(PY) -m edge.hands.fetch --dest models/mediapipe
 
