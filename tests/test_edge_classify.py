@@ -84,3 +84,16 @@ def test_classify_whole_frames_uses_the_centred_box_and_prints_text(datasets):
     for line, frame in zip(lines, frames, strict=True):
         label, score, path = line.split(maxsplit=2)
         assert label in GESTURES and 0 <= float(score) <= 1 and path == str(frame)
+
+
+def test_a_landmarks_model_gets_the_landmark_classifier(
+    tiny_landmark_model, mediapipe_models, crops
+):
+    """`kind: landmarks` selects edge.hands' classifier, which finds the landmarks itself."""
+    path, _, _ = tiny_landmark_model
+    classifier = build_classifier(parse_config({"model": {"path": str(path)}}))
+    assert type(classifier).__name__ == "LandmarkClassifier"
+    image = read_rgb(str(sorted(crops.glob("*_stop.jpg"))[0]))
+    pred = classifier.classify(Frame(image, 1.5), crop_region(image.shape[1], image.shape[0]))
+    assert pred.labels == classifier.labels and pred.label in classifier.labels and pred.ts == 1.5
+    classifier.close()
