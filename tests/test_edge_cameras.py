@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from edge.cameras import CameraError, EndOfStream, build_camera, fake_picamera2
+from edge.cameras.grabber import FrameGrabber
 from edge.cameras.opencv import OpenCVCamera
 from edge.cameras.picamera import Picamera2Camera
 from edge.cameras.replay import ReplayCamera
@@ -141,3 +143,28 @@ def test_picamera2_numbers_frames_by_capture_time_so_drops_show(fake_picamera):
     second = cam.read(0.5)
     cam.close()
     assert first.index == 0 and 3 <= second.index <= 6
+
+
+def test_grabber_keeps_the_newest_frame_and_survives_a_hung_driver(photos):
+    images = [read_rgb(str(p)) for p in photos[:2]]
+    release = threading.Event()
+    calls = []
+
+    def grab():  # like a V4L2 read: 200 frames quickly, then blocked until released
+        calls.append(1)
+        if len(calls) > 200:
+            release.wait()
+            return None
+        time.sleep(0.001)
+        return images[len(calls) % 2]
+
+    grabber = FrameGrabber(grab)
+    first = grabber.read(1.0)
+    time.sleep(0.5)  # the consumer is slow: the grabber moves on
+    second = grabber.read(1.0)
+    assert second.index > first.index + 1  # skipped frames show as a gap
+    start = time.monotonic()
+    assert grabber.read(0.2) is None  # hung: no frame, and no hang for the caller
+    assert time.monotonic() - start < 0.5
+    assert grabber.stop(0.2) is False  # still blocked in grab()
+    release.set()

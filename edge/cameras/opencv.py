@@ -6,11 +6,17 @@ import logging
 import time
 
 import cv2
+import numpy as np
 
 from edge.cameras import CameraError, EndOfStream
+from edge.cameras.grabber import FrameGrabber
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _is_pipeline(source: str) -> bool:
@@ -18,7 +24,7 @@ def _is_pipeline(source: str) -> bool:
 
 
 class OpenCVCamera:
-    """A cv2.VideoCapture. For a live source, `read` may block up to the driver's timeout."""
+    """A cv2.VideoCapture: a live source is read on a grabber thread, a video file in line."""
 
     def __init__(
         self,
@@ -35,6 +41,7 @@ class OpenCVCamera:
         self._loop = loop
         self._is_file = is_file
         self._cap: cv2.VideoCapture | None = None
+        self._grabber: FrameGrabber | None = None
         self._index = 0
 
     def open(self) -> None:
@@ -54,25 +61,39 @@ class OpenCVCamera:
             cap.set(cv2.CAP_PROP_FPS, self._fps)
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a stale queue
         self._cap = cap
+        if not self._is_file:  # a live driver may block: read it on its own thread
+            self._grabber = FrameGrabber(self._grab, _rgb, name=f"camera {src[:20]}")
         log.info("opened camera %r", src)
 
     def read(self, timeout: float) -> Frame | None:
         if self._cap is None:
             raise CameraError("camera is not open")
+        if self._grabber is not None:
+            return self._grabber.read(timeout)
         ok, bgr = self._cap.read()
-        ts = time.time()
         if not ok:
-            if self._is_file:
-                if not self._loop or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
-                    raise EndOfStream
-                ok, bgr = self._cap.read()
+            if not self._loop or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                raise EndOfStream
+            ok, bgr = self._cap.read()
             if not ok:
-                time.sleep(min(timeout, 0.05))
-                return None
+                raise EndOfStream
         self._index += 1
-        return Frame(image=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), ts=ts, index=self._index)
+        return Frame(image=_rgb(bgr), ts=time.time(), index=self._index)
+
+    def _grab(self) -> np.ndarray | None:
+        cap = self._cap
+        if cap is None:
+            return None
+        ok, bgr = cap.read()
+        return bgr if ok else None
 
     def close(self) -> None:
+        if self._grabber is not None:
+            if not self._grabber.stop(1.0):
+                # The driver is stuck in read(): releasing now could crash; exit cleans up.
+                log.warning("camera read is hung; leaving the device to process exit")
+                self._cap = None
+            self._grabber = None
         if self._cap is not None:
             self._cap.release()
             self._cap = None
