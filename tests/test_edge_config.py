@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -133,11 +132,7 @@ def test_check_config_as_a_process(tmp_path, model_files, repo_root):
     assert res.returncode == 2 and "--config" in res.stderr
 
 
-def test_shipped_example_configs_are_valid(repo_root, monkeypatch):
-    model = repo_root / "models" / "gestures-image.tflite"
-    if not model.is_file():
-        model = Path(os.environ.get("GESTUREPILOT_MODEL", model))
-    monkeypatch.setenv("GESTUREPILOT_MODEL", str(model))
+def test_shipped_example_configs_are_valid(repo_root, shipped_model):
     for name in ("car.toml", "drone.toml"):
         cfg = load_config(repo_root / "configs" / name)
-        assert cfg.model.path == str(model)
+        assert cfg.model.path == str(shipped_model)
