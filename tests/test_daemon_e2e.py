@@ -128,9 +128,9 @@ def test_replayed_gestures_become_the_expected_commands_in_order(
     # every move ends with a stop on release, and held moves repeat
     moves = [c for c in decided if c["command"] != "stop"]
     assert any(c["reason"] == "repeat" for c in moves)
-    for i, c in enumerate(decided[:-1]):
-        if c["command"] != "stop" and decided[i + 1]["command"] != c["command"]:
-            assert decided[i + 1] == {**decided[i + 1], "command": "stop", "reason": "release"}
+    for c, nxt in itertools.pairwise(decided):
+        if c["command"] != "stop" and nxt["command"] != c["command"]:
+            assert (nxt["command"], nxt["reason"]) == ("stop", "release")
     seqs = [c["seq"] for c in commands]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert all(m.expiry == 1 for m in rec.on("command"))
