@@ -49,7 +49,7 @@ demo: venv-edge mosquitto  ## simulated car driven by the daemon replaying real 
 bench: venv-edge  ## per-stage and per-frame time of the daemon's pipeline -> bench/daemon.json
 	$(PY) -m edge.bench --datasets $(DATASETS) --out bench/daemon.json
 
-# The device side on tflite-runtime (JetPack 5 / older images): numpy<2, no LiteRT, no TF.
+# The device side on tflite-runtime (older device images): numpy<2, no LiteRT, no TF.
 # tflite-runtime 2.14 has wheels for Python <= 3.11 only; on a newer Python this is skipped
 # (and tests/test_edge_tflite_runtime.py says so).
 $(TFLITE_VENV)/.stamp: pyproject.toml
@@ -73,7 +73,7 @@ models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned whee
 	$(PY) -m edge.hands.fetch --dest models/mediapipe
 
 reference-landmarks: venv models  ## train the shipped landmark classifier (models/gestures-landmarks.*)
-	$(PY) -m convert.landmarks reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
+	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
 
 bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
 	$(PY) -m edge.hands.bench --datasets $(DATASETS) --out bench/hands.json
@@ -94,7 +94,10 @@ MODELS ?= models
 WHEEL ?=
 VENV_PIP_ARGS ?=
 PURGE ?= 0
+USE_SYSTEM_OPENCV ?= 0
+NO_START ?= 0
 HOST ?=
+REMOTE_ENV ?=  # e.g. USE_SYSTEM_OPENCV=1 (Jetson) for the install on the device
 SSH ?= ssh
 SCP ?= scp
 WHEEL_ARGS ?=
@@ -102,7 +105,8 @@ DEPLOY_BUILD ?= build/deploy
 BUNDLE = $(DEPLOY_BUILD)/gesturepilot-deploy.tar.gz
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
 	UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" DEVICE_PYTHON="$(DEVICE_PYTHON)" \
-	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)"
+	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)" \
+	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)"
 
 install:  ## on the device, as root: venv in $(PREFIX), unit, config, model, systemctl enable --now
 	$(INSTALL_ENV) sh scripts/install.sh
@@ -124,4 +128,4 @@ deploy:  ## from a workstation: make deploy HOST=pi@raspberrypi.local (ssh + sud
 	$(MAKE) deploy-bundle
 	$(SCP) $(BUNDLE) $(HOST):/tmp/gesturepilot-deploy.tar.gz
 	$(SSH) -t $(HOST) 'set -e; d=$$(mktemp -d); tar -xzf /tmp/gesturepilot-deploy.tar.gz -C "$$d"; \
-		sudo sh "$$d/gesturepilot/scripts/install.sh"; rm -rf "$$d" /tmp/gesturepilot-deploy.tar.gz'
+		sudo env $(REMOTE_ENV) sh "$$d/gesturepilot/scripts/install.sh"; rm -rf "$$d" /tmp/gesturepilot-deploy.tar.gz'
