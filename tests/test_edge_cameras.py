@@ -92,6 +92,10 @@ def test_unreadable_video_and_device_sources_raise_camera_error(tmp_path):
         OpenCVCamera(str(bogus), is_file=True).open()
     with pytest.raises(CameraError, match="cannot open"):
         OpenCVCamera(str(tmp_path / "video99")).open()
+    pipeline = "videotestsrc num-buffers=1 ! videoconvert ! appsink"
+    if "GStreamer:                   NO" in cv2.getBuildInformation():
+        with pytest.raises(CameraError, match="no GStreamer"):
+            OpenCVCamera(pipeline).open()
 
 
 @pytest.fixture

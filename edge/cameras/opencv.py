@@ -19,6 +19,12 @@ def _rgb(bgr: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def _has_gstreamer() -> bool:
+    return any(
+        "GStreamer" in line and "YES" in line for line in cv2.getBuildInformation().splitlines()
+    )
+
+
 def _is_pipeline(source: str) -> bool:
     return "!" in source  # GStreamer syntax, e.g. a Jetson nvarguscamerasrc ... ! appsink
 
@@ -54,7 +60,12 @@ class OpenCVCamera:
             cap = cv2.VideoCapture(int(src) if src.isdigit() else src)
         if not cap.isOpened():
             cap.release()
-            raise CameraError(f"cannot open camera source {src!r}")
+            hint = ""
+            if _is_pipeline(src) and not _has_gstreamer():
+                hint = (
+                    " (this OpenCV has no GStreamer; pip wheels lack it: use apt's python3-opencv)"
+                )
+            raise CameraError(f"cannot open camera source {src!r}{hint}")
         if not self._is_file and not _is_pipeline(src):
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, self._size[0])
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self._size[1])
