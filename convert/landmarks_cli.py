@@ -49,8 +49,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--min-presence", type=float, default=0.5, help="below: the hand is `none`")
     p.add_argument("--min-agreement", type=float, default=0.99, help="float-vs-int8 (0..1)")
-    p.add_argument("--palm-model", help="default models/mediapipe/palm_detection_lite.tflite")
-    p.add_argument("--landmark-model", help="default models/mediapipe/hand_landmark_lite.tflite")
+    p.add_argument("--palm-model", help="default models/mediapipe/palm_detection_full.tflite")
+    p.add_argument("--landmark-model", help="default models/mediapipe/hand_landmark_full.tflite")
 
 
 def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:

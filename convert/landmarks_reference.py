@@ -35,6 +35,7 @@ from convert.landmarks_train import (
     export_landmarks,
     fit,
 )
+from edge.hands import default_landmark_model, default_palm_model
 from edge.hands.features import expand
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
-    split, train, ev = extracted(args.datasets, args.cache, args.palm_model, args.landmark_model)
+    palm = args.palm_model or default_palm_model()
+    marks = args.landmark_model or default_landmark_model()
+    cache = args.cache / Path(marks).stem  # landmarks depend on the model that drew them
+    split, train, ev = extracted(args.datasets, cache, palm, marks)
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
     extra = kinivi(args.datasets)
     train_set = augment(join([usable(train, args.min_presence), extra]), seed=args.seed)
@@ -130,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         "+ kinivi-keypoints (training only)",
         "split": {**split.describe(), "method": split.method + " (the image model's split)"},
         "training": {**settings.as_dict(), "train_rows_augmented": len(train_set)},
+        "landmarks_from": {"palm_model": Path(palm).name, "landmark_model": Path(marks).name},
         "notes": [
             "kinivi-keypoints (Apache-2.0): Open→stop, Close→fist, OK→none, "
             "Pointer→up/down/left/right by the index finger's direction; training only.",

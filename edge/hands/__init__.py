@@ -11,8 +11,8 @@ from typing import Any
 
 from edge.paths import models_dir
 
-DEFAULT_PALM_MODEL = "palm_detection_lite.tflite"
-DEFAULT_LANDMARK_MODEL = "hand_landmark_lite.tflite"
+DEFAULT_PALM_MODEL = "palm_detection_full.tflite"
+DEFAULT_LANDMARK_MODEL = "hand_landmark_full.tflite"
 
 
 def default_palm_model() -> str:
