@@ -88,9 +88,9 @@ else
     subst "$SRC/systemd/gesturepilot.toml" >"$tmp/toml"
     install -m 0644 "$tmp/toml" "$root$SYSCONFDIR/gesturepilot.toml"
 fi
-# LoadCredential= fails the start when the file is missing: an empty one means "no password".
+# LoadCredential= fails the start when the file is missing: an empty line means "no password".
 if [ ! -e "$root$SYSCONFDIR/mqtt_password" ]; then
-    install -m 0600 /dev/null "$root$SYSCONFDIR/mqtt_password"
+    (umask 077 && printf '\n' >"$root$SYSCONFDIR/mqtt_password")
 fi
 
 if [ -n "$DESTDIR" ] || [ ! -d /run/systemd/system ]; then
