@@ -123,7 +123,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from edge.classify import build_classifier
     from edge.config import parse_config
     from edge.crops import read_rgb
-    from edge.locate import build_locator, crop_region
+    from edge.locate import LocatorUnavailable, build_locator, crop_region
     from edge.paths import default_model_path
     from edge.types import Frame
 
@@ -135,14 +135,21 @@ def cmd_classify(args: argparse.Namespace) -> int:
         )
     cfg = load_config(args.config) if args.config else parse_config({"model": {"path": str(model)}})
     cfg = _with_model(cfg, args.model, args.runtime)
+    classifier = build_classifier(cfg)
     try:
         files = image_files(args.paths)
     except CameraError as exc:
         log.error("%s", exc)
         return EX_USAGE
-    classifier = build_classifier(cfg)
+    if not files:
+        log.error("no image files in %s", ", ".join(map(str, args.paths)))
+        return EX_USAGE
     margin = getattr(classifier, "crop_margin", 0.0)
-    locator = None if args.crops else build_locator(cfg, crop_margin=margin)
+    try:
+        locator = None if args.crops else build_locator(cfg, crop_margin=margin)
+    except LocatorUnavailable as exc:
+        log.error("%s", exc)
+        return EX_RUNTIME
     failures = 0
     for path in files:
         try:
@@ -163,6 +170,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         else:
             print(f"{label:>8} {score:.2f}  {path}")
     classifier.close()
+    if locator is not None:
+        locator.close()
     return EX_RUNTIME if failures else EX_OK
 
 

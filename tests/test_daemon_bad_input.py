@@ -109,6 +109,9 @@ def test_corrupt_tflite_is_refused(tmp_path, model_copy):
 def test_classify_bad_paths(tmp_path, shipped_model):
     res = gesture_edge("classify", "--crops", tmp_path / "nowhere")
     assert res.returncode == 2 and "no such file" in res.stderr
+    (tmp_path / "empty").mkdir()
+    res = gesture_edge("classify", "--crops", tmp_path / "empty")
+    assert res.returncode == 2 and "no image files in" in res.stderr
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really a jpeg")
     res = gesture_edge("classify", "--crops", "--json", broken)
