@@ -95,7 +95,7 @@ def test_landmarks_keep_the_hands_true_direction(hand_locator, subhih_frames) ->
         assert region is not None and region.landmarks is not None
         wrist, tip = region.landmarks[0, :2], region.landmarks[8, :2]
         tips.append((tip - wrist) / np.linalg.norm(tip - wrist))
-        assert abs(np.degrees(region.angle) - 90 * k + 360 * (k > 2)) < 30
+        assert abs((np.degrees(region.angle) - 90 * k + 180) % 360 - 180) < 30
     expected = [(0, -1), (-1, 0), (0, 1), (1, 0)]  # up, image left, down, image right
     for got, want in zip(tips, expected, strict=True):
         assert np.dot(got, want) > 0.8

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge.artifact import ModelError
 from edge.crops import square_box
 from edge.hands import default_landmark_model, default_palm_model
 from edge.hands.features import check_recipe, features
@@ -64,6 +66,7 @@ class LandmarkClassifier:
 
     Raises:
         FeatureError: the model wants another feature recipe.
+        ModelError: the MediaPipe palm or landmark model file is missing.
     """
 
     def __init__(self, model: TFLiteModel, cfg: Any = None) -> None:
@@ -75,6 +78,9 @@ class LandmarkClassifier:
         self._palm_model = getattr(loc, "palm_model", "") or default_palm_model()
         self._landmark_model = getattr(loc, "landmark_model", "") or default_landmark_model()
         self._threads = getattr(getattr(cfg, "model", None), "num_threads", None)
+        for path in (self._palm_model, self._landmark_model):
+            if not Path(path).is_file():
+                raise ModelError(f"{path}: MediaPipe hand model missing (run `make models`)")
         self._in_box: HandInBox | None = None
 
     def _finder(self) -> HandInBox:
