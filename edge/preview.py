@@ -57,15 +57,16 @@ def draw_overlay(result: FrameResult) -> np.ndarray:
                 cv2.circle(image, point, 3, (0, 0, 255), -1, cv2.LINE_AA)
     lines = [f"{result.state}  {result.fps:.1f} fps"]
     if result.prediction is not None:
-        lines.append(f"{result.prediction.label} {result.prediction.score:.2f}")
+        lines.append(f"sees {result.prediction.label} {result.prediction.score:.2f}")
     if result.gesture is not None:
         lines.append(f"gesture {result.gesture} {result.confidence:.2f}")
     if result.command is not None:
         lines.append(f"command {result.command.command}")
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.55
+    width = max(cv2.getTextSize(text, font, scale, 1)[0][0] for text in lines)
+    cv2.rectangle(image, (0, 0), (width + 14, 10 + 20 * len(lines)), (0, 0, 0), -1)
     for i, text in enumerate(lines):
-        origin = (8, 22 + 22 * i)
-        cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1)
+        cv2.putText(image, text, (7, 22 + 20 * i), font, scale, (255, 255, 255), 1, cv2.LINE_AA)
     return image
 
 
