@@ -83,7 +83,7 @@ clean:  ## remove the venv and caches
 
 # --- Device install and deploy (docs/deploy.md). The logic lives in scripts/install.sh so the
 # deploy bundle can run it on a Pi that has no make.
-.PHONY: install uninstall deploy deploy-bundle
+.PHONY: install uninstall deploy deploy-bundle bench-preview
 DESTDIR ?=
 PREFIX ?= /opt/gesturepilot
 SYSCONFDIR ?= /etc/gesturepilot
@@ -122,6 +122,9 @@ deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit,
 	cp -r $(MODELS) $(DEPLOY_BUILD)/gesturepilot/models
 	tar -czf $(BUNDLE) -C $(DEPLOY_BUILD) gesturepilot
 	@echo "bundle: $(BUNDLE)"
+
+bench-preview: venv-edge  ## what the MJPEG preview costs the loop and per frame -> bench/preview.json
+	$(PY) scripts/bench_preview.py --datasets $(DATASETS) --out bench/preview.json
 
 deploy:  ## from a workstation: make deploy HOST=pi@raspberrypi.local (ssh + sudo there)
 	@test -n "$(HOST)" || { echo "usage: make deploy HOST=user@host" >&2; exit 2; }
