@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -113,42 +114,47 @@ def test_reinstall_keeps_the_users_config_and_uninstall_keeps_etc(
     assert not (root / "etc/gesturepilot").exists()
 
 
-def test_deploy_bundle_installs_on_its_own(repo_root, device_models, tmp_path):
-    build = tmp_path / "build"
-    subprocess.run(
-        [
-            "make",
-            "-s",
-            "-C",
-            str(repo_root),
-            "deploy-bundle",
-            f"DEPLOY_BUILD={build}",
-            f"MODELS={device_models}",
-            "WHEEL_ARGS=--no-build-isolation",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    unpacked = tmp_path / "pi"
+def fake_remote(bin_dir: Path, remote: Path) -> Path:
+    """ssh, scp and sudo stand-ins: the "Pi" is `remote`, a folder on this machine."""
+    bin_dir.mkdir()
+    scripts = {
+        # scp FILE HOST:PATH -> copy into the remote folder
+        "scp": f'#!/bin/sh\ncp "$1" "{remote}/$(basename "${{2#*:}}")"\n',
+        # ssh [-t] HOST COMMAND -> run COMMAND here, with /tmp/ meaning the remote folder
+        "ssh": (
+            '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done; shift\n'
+            f'exec sh -c "$(printf %s "$*" | sed "s|/tmp/gesturepilot-deploy|{remote}/'
+            'gesturepilot-deploy|g")"\n'
+        ),
+        "sudo": '#!/bin/sh\nexec "$@"\n',
+    }
+    for name, text in scripts.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    return bin_dir
+
+
+def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device_models, tmp_path):
+    remote, root, build = tmp_path / "pi", tmp_path / "root", tmp_path / "build"
+    remote.mkdir()
+    bin_dir = fake_remote(tmp_path / "bin", remote)
+    base = getattr(sys, "_base_executable", sys.executable)
+    remote_env = f"DESTDIR={root} VENV_PIP_ARGS=--no-deps DEVICE_PYTHON={base}"
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    cmd = ["make", "-s", "-C", str(repo_root), "deploy", "HOST=pi@raspberrypi.local"]
+    cmd += [f"DEPLOY_BUILD={build}", f"MODELS={device_models}", f"REMOTE_ENV={remote_env}"]
+    cmd += ["WHEEL_ARGS=--no-build-isolation"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
     with tarfile.open(build / "gesturepilot-deploy.tar.gz") as tar:
-        tar.extractall(unpacked, filter="data")
-    names = sorted(p.name for p in (unpacked / "gesturepilot").iterdir())
-    assert names[0].startswith("gesturepilot-") and names[0].endswith(".whl")
-    assert names[1:] == ["models", "scripts", "systemd"]
-    # What `make deploy` runs on the Pi, minus sudo and plus a staging root.
-    root = tmp_path / "root"
-    env = dict(os.environ, DESTDIR=str(root), VENV_PIP_ARGS="--no-deps")
-    env["DEVICE_PYTHON"] = __import__("sys")._base_executable
-    subprocess.run(
-        ["sh", str(unpacked / "gesturepilot/scripts/install.sh")],
-        check=True,
-        capture_output=True,
-        env=env,
-        cwd=tmp_path,
-    )
+        top = sorted({Path(n).parts[1] for n in tar.getnames() if len(Path(n).parts) > 1})
+    assert top[0].startswith("gesturepilot-") and top[0].endswith(".whl")
+    assert top[1:] == ["models", "scripts", "systemd"]
+    # Installed on the "Pi" from the bundle's wheel, and the copied bundle cleaned up.
     assert (root / PREFIX / "venv/bin/gesture-edge").is_file()
     assert (root / PREFIX / "models/gestures-image.tflite").is_file()
     assert (root / "etc/systemd/system/gesturepilot.service").is_file()
+    assert list(remote.iterdir()) == []
 
 
 def test_deploy_without_host_is_a_usage_error(repo_root, device_models, tmp_path):
