@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from fixtures.service import staged_install
+from fixtures.service import NO_ISOLATION, staged_install
 
 PREFIX = "opt/gesturepilot"
 
@@ -143,7 +143,7 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
     cmd = ["make", "-s", "-C", str(repo_root), "deploy", "HOST=pi@raspberrypi.local"]
     cmd += [f"DEPLOY_BUILD={build}", f"MODELS={device_models}", f"REMOTE_ENV={remote_env}"]
-    cmd += ["WHEEL_ARGS=--no-build-isolation"]
+    cmd += [f"WHEEL_ARGS={' '.join(NO_ISOLATION)}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     with tarfile.open(build / "gesturepilot-deploy.tar.gz") as tar:
@@ -167,7 +167,7 @@ def test_deploy_without_host_is_a_usage_error(repo_root, device_models, tmp_path
             "deploy",
             f"DEPLOY_BUILD={tmp_path}",
             f"MODELS={device_models}",
-            "WHEEL_ARGS=--no-build-isolation",
+            f"WHEEL_ARGS={' '.join(NO_ISOLATION)}",
         ],
         capture_output=True,
         text=True,
