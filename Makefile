@@ -38,7 +38,7 @@ lint: venv  ## ruff
 	$(VENV)/bin/ruff check edge convert subscribers tests
 	$(VENV)/bin/ruff format --check edge convert subscribers tests
 
-unit: venv mosquitto $(TFLITE_VENV)/.stamp  ## pytest only
+unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
 	$(VENV)/bin/pytest -q
 
 test: lint unit  ## lint + the whole test suite (what CI runs)

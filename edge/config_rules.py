@@ -28,8 +28,8 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     loc = s["locate"]
     if loc.method != "fixed":
         for key, name in (
-            ("palm_model", "palm_detection_lite"),
-            ("landmark_model", "hand_landmark_lite"),
+            ("palm_model", "palm_detection_full"),  # what models/gestures-landmarks was
+            ("landmark_model", "hand_landmark_full"),  # trained on (docs/hands.md)
         ):
             if not getattr(loc, key):
                 loc = dataclasses.replace(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 MODELS_ENV = "GESTUREPILOT_MODELS_DIR"
 MODEL_ENV = "GESTUREPILOT_MODEL"
-DEFAULT_MODEL_NAME = "gestures-image.tflite"
+DEFAULT_MODEL_NAME = "gestures-landmarks.tflite"  # beat gestures-image: docs/hands.md
 # A source checkout keeps models/ at the repository root, beside edge/.
 _CHECKOUT_MODELS = Path(__file__).resolve().parents[1] / "models"
 _SYSTEM_MODELS = Path("/usr/share/gesturepilot/models")
@@ -29,7 +29,7 @@ def models_dir() -> Path:
 
 
 def default_model_path() -> Path:
-    """The default model: `$GESTUREPILOT_MODEL`, else `gestures-image.tflite` in models_dir()."""
+    """`$GESTUREPILOT_MODEL`, else `gestures-landmarks.tflite` in models_dir()."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return Path(env).expanduser().resolve()

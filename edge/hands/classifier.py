@@ -73,6 +73,8 @@ class LandmarkClassifier:
         check_recipe(model.meta.input.features)
         self.model = model
         self.labels = tuple(model.labels)
+        self.runtime = model.runtime
+        self.crop_margin = 0.0  # a region's box is searched as it is (with BOX_MARGIN around it)
         loc = getattr(cfg, "locate", cfg)
         self.min_presence = float(getattr(loc, "min_presence", 0.5))
         self._palm_model = getattr(loc, "palm_model", "") or default_palm_model()
