@@ -73,6 +73,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
                 min_confidence=cfg.smoothing.min_confidence,
                 stats_interval=cfg.stats.interval,
                 model_name=Path(cfg.model.path).name,
+                runtime=runtime_of(classifier),
             ),
             observers,
         )
@@ -82,6 +83,12 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
             notifier.stopping()
             loop.shutdown()
             log.info("shutting down")
+
+
+def runtime_of(classifier: object) -> str:
+    """The TFLite runtime a classifier (or the model it wraps) runs on."""
+    model = getattr(classifier, "model", None)
+    return str(getattr(classifier, "runtime", None) or getattr(model, "runtime", "unknown"))
 
 
 class _ReadyOnFirstFrame:

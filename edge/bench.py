@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.app import runtime_of
 from edge.cameras.replay import image_files
 from edge.classify import build_classifier
 from edge.commands import CommandMap
@@ -79,6 +80,7 @@ def bench(
             min_confidence=cfg.smoothing.min_confidence,
             stats_interval=3600,
             model_name=Path(model).name,
+            runtime=runtime_of(classifier),
         )
     )
     for image in images[:10]:  # warm-up: first invocations allocate
@@ -98,7 +100,7 @@ def bench(
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "model": Path(model).name,
-        "runtime": classifier.runtime,
+        "runtime": runtime_of(classifier),
         "num_threads": num_threads,
         "frames": len(wall),
         "frame_size": [images[0].shape[1], images[0].shape[0]],

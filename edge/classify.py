@@ -19,10 +19,9 @@ log = logging.getLogger(__name__)
 
 
 class Classifier(Protocol):
-    """Names the gesture in a hand region; `labels`/`runtime` describe the loaded model."""
+    """Names the gesture in a hand region; `labels` are the loaded model's, in output order."""
 
     labels: tuple[str, ...]
-    runtime: str
 
     def classify(self, frame: Frame, region: HandRegion) -> Prediction: ...
 

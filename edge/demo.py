@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms  %(message)s")
     cfg = tomllib.loads(args.config.read_text())
-    model = Path(cfg.get("model", {}).get("path", default_model_path()))
+    model = (args.config.parent / cfg.get("model", {}).get("path", default_model_path())).resolve()
     meta = read_meta(model)
     profile = cfg.get("commands", {}).get("profile", "car")
     with tempfile.TemporaryDirectory(prefix="gesturepilot-demo-") as tmp:

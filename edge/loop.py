@@ -39,6 +39,7 @@ class Stages:
     min_confidence: float
     stats_interval: float
     model_name: str
+    runtime: str
 
 
 class DaemonLoop:
@@ -144,7 +145,7 @@ class DaemonLoop:
         s.publisher.stats(
             s.stats.snapshot(
                 model=s.model_name,
-                runtime=s.classifier.runtime,
+                runtime=s.runtime,
                 stalled=s.safety.stalled,
                 stalls=s.safety.stalls,
             )

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from edge.artifact import sha256_file
+from edge.paths import models_dir
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 
@@ -28,16 +29,18 @@ def gesture_edge(*args) -> subprocess.CompletedProcess:
 
 def run_with(tmp_path: Path, toml: str) -> subprocess.CompletedProcess:
     config = tmp_path / "bad.toml"
+    if "[model]" not in toml:
+        toml += f'\n[model]\npath = "{models_dir() / "gestures-image.tflite"}"\n'
     config.write_text(toml + '\n[mqtt]\nhost = "127.0.0.1"\nport = 9\n')
     return gesture_edge("run", "--config", config)
 
 
 @pytest.fixture
-def model_copy(tmp_path, shipped_model) -> Path:
+def model_copy(tmp_path, image_model) -> Path:
     """A private copy of the shipped model artefact that a test may damage."""
     dest = tmp_path / "model.tflite"
-    shutil.copy(shipped_model, dest)
-    shutil.copy(shipped_model.with_suffix(".json"), dest.with_suffix(".json"))
+    shutil.copy(image_model, dest)
+    shutil.copy(image_model.with_suffix(".json"), dest.with_suffix(".json"))
     return dest
 
 
@@ -52,7 +55,7 @@ def edit_json(model: Path, **changes) -> None:
     path.write_text(json.dumps(meta))
 
 
-def test_unreadable_camera_sources_exit_1_with_the_source_named(tmp_path, shipped_model):
+def test_unreadable_camera_sources_exit_1_with_the_source_named(tmp_path, image_model):
     bogus = tmp_path / "clip.mp4"
     bogus.write_text("not a video")
     res = run_with(tmp_path, f'[camera]\nbackend = "video"\npath = "{bogus}"\n')
@@ -106,21 +109,21 @@ def test_corrupt_tflite_is_refused(tmp_path, model_copy):
     assert res.returncode == 65 and "not a loadable TFLite model" in res.stderr
 
 
-def test_classify_bad_paths(tmp_path, shipped_model):
-    res = gesture_edge("classify", "--crops", tmp_path / "nowhere")
+def test_classify_bad_paths(tmp_path, image_model):
+    res = gesture_edge("classify", "--model", image_model, "--crops", tmp_path / "nowhere")
     assert res.returncode == 2 and "no such file" in res.stderr
     (tmp_path / "empty").mkdir()
-    res = gesture_edge("classify", "--crops", tmp_path / "empty")
+    res = gesture_edge("classify", "--model", image_model, "--crops", tmp_path / "empty")
     assert res.returncode == 2 and "no image files in" in res.stderr
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really a jpeg")
-    res = gesture_edge("classify", "--crops", "--json", broken)
+    res = gesture_edge("classify", "--model", image_model, "--crops", "--json", broken)
     assert res.returncode == 1 and "broken.jpg: not a readable image" in res.stderr
     res = gesture_edge("classify", "--model", tmp_path / "none.tflite", broken)
     assert res.returncode == 65 and "model file not found" in res.stderr
 
 
-def test_preview_port_in_use_exits_1_naming_the_address(tmp_path, shipped_model):
+def test_preview_port_in_use_exits_1_naming_the_address(tmp_path, image_model):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 
-def test_demo_drives_the_simulated_car_through_the_script_and_exits_0(datasets, shipped_model):
+def test_demo_drives_the_simulated_car_through_the_script_and_exits_0(datasets, image_model):
     res = subprocess.run(
         [sys.executable, "-m", "edge.demo", "--datasets", str(datasets), "--fps", "30"],
         capture_output=True,

@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 
 from edge.demo import dump_toml
 from edge.localbroker import free_port
+from edge.paths import models_dir
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 
@@ -52,6 +53,7 @@ class Daemon:
         self.device = f"e2e-{uuid.uuid4().hex[:8]}"
         cfg = {
             "camera": {"backend": "replay", "path": str(frames), "fps": 20},
+            "model": {"path": str(models_dir() / "gestures-image.tflite")},
             "safety": {"hold_timeout": 1.0, "stall_timeout": 2.0, "repeat_interval": 0.5},
             "mqtt": {"host": broker.host, "port": broker.port, "device_id": self.device},
             "stats": {"interval": 1.0},

@@ -26,13 +26,13 @@ def stalling_picamera(monkeypatch, datasets):
 
 
 def test_stall_sends_stop_reports_it_and_reopens_the_camera(
-    broker, shipped_model, stalling_picamera, recorder_factory
+    broker, image_model, stalling_picamera, recorder_factory
 ):
     device = f"stall-{uuid.uuid4().hex[:8]}"
     cfg = parse_config(
         {
             "camera": {"backend": "picamera2", "width": 320, "height": 240},
-            "model": {"path": str(shipped_model)},
+            "model": {"path": str(image_model)},
             "safety": {"hold_timeout": 0.2, "stall_timeout": 0.4, "repeat_interval": 0.1},
             "mqtt": {"host": broker.host, "port": broker.port, "device_id": device},
             "stats": {"interval": 5.0},

@@ -37,8 +37,8 @@ def truth(path: str) -> str:
     return Path(path).stem.split("_", 1)[1]
 
 
-def test_classify_crops_json_names_every_image_with_a_model_label(crops, shipped_model):
-    rows = classify("--crops", "--json", crops)  # no --model: the shipped default
+def test_classify_crops_json_names_every_image_with_a_model_label(crops, image_model):
+    rows = classify("--model", image_model, "--crops", "--json", crops)
     files = sorted(str(p) for p in crops.glob("*.jpg"))
     assert sorted(r["path"] for r in rows) == files
     assert all(set(r) == {"path", "label", "score"} for r in rows)
@@ -48,9 +48,9 @@ def test_classify_crops_json_names_every_image_with_a_model_label(crops, shipped
     assert correct / len(rows) >= 0.8, f"{correct}/{len(rows)} correct"
 
 
-def test_cli_and_library_agree(crops, shipped_model):
-    rows = {r["path"]: r for r in classify("--model", shipped_model, "--crops", "--json", crops)}
-    classifier = build_classifier(parse_config({"model": {"path": str(shipped_model)}}))
+def test_cli_and_library_agree(crops, image_model):
+    rows = {r["path"]: r for r in classify("--model", image_model, "--crops", "--json", crops)}
+    classifier = build_classifier(parse_config({"model": {"path": str(image_model)}}))
     assert isinstance(classifier, ImageClassifier)
     for path in sorted(crops.glob("*.jpg"))[::5]:
         image = read_rgb(str(path))
@@ -61,9 +61,9 @@ def test_cli_and_library_agree(crops, shipped_model):
     classifier.close()
 
 
-def test_the_fixed_box_crop_of_a_square_frame_is_the_whole_frame(crops, shipped_model):
+def test_the_fixed_box_crop_of_a_square_frame_is_the_whole_frame(crops, image_model):
     """With the centred-square locator, a square frame is classified exactly like a crop."""
-    classifier = build_classifier(parse_config({"model": {"path": str(shipped_model)}}))
+    classifier = build_classifier(parse_config({"model": {"path": str(image_model)}}))
     locator = FixedBoxLocator(crop_margin=classifier.crop_margin)
     for path in sorted(crops.glob("*.jpg"))[::7]:
         frame = Frame(read_rgb(str(path)), 0.0)
@@ -73,11 +73,10 @@ def test_the_fixed_box_crop_of_a_square_frame_is_the_whole_frame(crops, shipped_
         assert a.label == b.label and a.score == pytest.approx(b.score)
 
 
-def test_classify_whole_frames_uses_the_centred_box_and_prints_text(datasets):
+def test_classify_whole_frames_uses_the_centred_box_and_prints_text(datasets, image_model):
     frames = sorted((datasets / "subhih-hands" / "images").glob("*.jpg"))[:3]
-    res = subprocess.run(
-        [GESTURE_EDGE, "classify", *map(str, frames)], capture_output=True, text=True
-    )
+    args = ["classify", "--model", str(image_model), *map(str, frames)]
+    res = subprocess.run([GESTURE_EDGE, *args], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert len(lines) == 3

@@ -10,6 +10,7 @@ import pytest
 
 from edge.cli import main
 from edge.config import ConfigError, load_config, parse_config
+from edge.paths import default_model_path
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_check_config_as_a_process(tmp_path, model_files, repo_root):
     assert res.returncode == 2 and "--config" in res.stderr
 
 
-def test_shipped_example_configs_are_valid(repo_root, shipped_model):
+def test_shipped_example_configs_are_valid(repo_root):
     for name in ("car.toml", "drone.toml"):
         cfg = load_config(repo_root / "configs" / name)
-        assert cfg.model.path == str(shipped_model)
+        assert cfg.model.path == str(default_model_path())

@@ -17,9 +17,9 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
 """
 
 
-def test_daemon_modules_and_a_loaded_model_pull_in_no_tensorflow(shipped_model):
+def test_daemon_modules_and_a_loaded_model_pull_in_no_tensorflow(image_model):
     res = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(shipped_model)], capture_output=True, text=True
+        [sys.executable, "-c", SCRIPT, str(image_model)], capture_output=True, text=True
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
