@@ -118,9 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-presence", type=float, default=0.5)
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--compare-only", action="store_true", help="re-measure the image model only (no training)"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
+    if args.compare_only:
+        return compare_again(args, names)
     palm = args.palm_model or default_palm_model()
     marks = args.landmark_model or default_landmark_model()
     cache = args.cache / Path(marks).stem  # landmarks depend on the model that drew them
@@ -150,10 +155,28 @@ def main(argv: list[str] | None = None) -> int:
         "landmarks_int8": meta["metrics"]["int8"],
         "image_int8": image_model_scores(args.image_model, desc, names),
     }
+    if args.image_model.is_file():
+        image_meta = json.loads(args.image_model.with_suffix(".json").read_text())
+        compare["image_model_sha256"] = image_meta["sha256"]
     compare["cross_source_shimaazizi"] = cross_source(
         train, ev, extra, names, settings, args.min_presence
     )
     path = args.out.with_name(args.out.stem + "-comparison.json")
+    path.write_text(json.dumps(compare, indent=1) + "\n")
+    log.info("wrote %s", path)
+    return 0
+
+
+def compare_again(args: argparse.Namespace, names: list[str]) -> int:
+    """Re-measure the (retrained) image model on the eval groups the landmark json records."""
+    path = args.out.with_name(args.out.stem + "-comparison.json")
+    compare = json.loads(path.read_text())
+    meta = json.loads(args.out.with_suffix(".json").read_text())
+    desc = {"datasets": str(args.datasets), "eval_groups": meta["source"]["split"]["eval_groups"]}
+    compare["image_int8"] = image_model_scores(args.image_model, desc, names)
+    compare["image_model_sha256"] = json.loads(args.image_model.with_suffix(".json").read_text())[
+        "sha256"
+    ]
     path.write_text(json.dumps(compare, indent=1) + "\n")
     log.info("wrote %s", path)
     return 0
