@@ -50,6 +50,7 @@ def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python -m convert.bench`: time the model at 1 and 2 threads, write a JSON."""
     from convert.data import load_folder
 
     p = argparse.ArgumentParser(description=__doc__)

@@ -57,6 +57,7 @@ def _threshold_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of `gesture-convert` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="gesture-convert",
         description="Turn a folder of hand photos into a verified int8 TFLite gesture model.",
@@ -125,6 +126,7 @@ def load_data(args: argparse.Namespace, size: int, path: Path | None = None) -> 
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """`train`: data -> split -> train -> int8 artefact + report."""
     from convert.augment import AugmentSettings
     from convert.export import Thresholds
     from convert.pipeline import train_and_export
@@ -170,8 +172,9 @@ def _load_keras(path: Path) -> Any:
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
-    from convert.export import Thresholds, check_output, export, input_spec_for
-    from convert.pipeline import _report_if_possible, order_labels
+    """`quantize`: a user's .keras/.h5 -> verified int8 artefact + report."""
+    from convert.export import Thresholds, check_output, input_spec_for
+    from convert.pipeline import order_labels, quantize_and_export
 
     model = _load_keras(args.keras)
     spec = input_spec_for(model, args.pixel_scale, args.pixel_offset, args.margin)
@@ -181,42 +184,14 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     check_output(model, labels)
     evaluation = load_data(args, size, args.eval_data) if args.eval_data else data
     out = (args.out or args.keras).with_suffix(".tflite")
-    source = {
-        "data": data.source,
-        "class_counts": data.counts(),
-        "split": {
-            "method": "separate evaluation folder"
-            if args.eval_data
-            else "none: calibration and evaluation on the same images (the model was trained "
-            "elsewhere; pass --eval-data for a held-out set)",
-            "train_counts": data.counts(),
-            "eval_counts": evaluation.counts(),
-            "eval_groups": [],
-        },
-        "keras_model": str(args.keras),
-        "training": None,
-        "seed": 0,
-        "notes": [f"user model {args.keras.name}; preprocessing recorded as given"],
-    }
-    try:
-        export(
-            model,
-            labels,
-            data,
-            evaluation,
-            spec,
-            out,
-            source,
-            Thresholds(args.min_agreement, args.max_accuracy_drop),
-        )
-    finally:
-        if out.with_suffix(".json").is_file():
-            _report_if_possible(out)
+    thresholds = Thresholds(args.min_agreement, args.max_accuracy_drop)
+    quantize_and_export(model, args.keras, labels, data, evaluation, spec, out, thresholds)
     _summary(out)
     return EX_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    """`evaluate`: the int8 model on a labelled folder, as the device runs it."""
     from convert.evaluate import float_inputs, metrics, plot_confusion, predict_tflite
     from convert.train import encode
     from edge.artifact import ModelError, read_meta
@@ -243,6 +218,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """`report`: rewrite NAME.md/NAME.png from NAME.json."""
     from convert.report import write_report
 
     try:

@@ -41,6 +41,7 @@ class Dataset:
 
     @property
     def classes(self) -> list[str]:
+        """The class names, sorted."""
         return sorted(set(self.labels.tolist()))
 
     def counts(self) -> dict[str, int]:
@@ -49,6 +50,7 @@ class Dataset:
         return {c: counter[c] for c in self.classes}
 
     def subset(self, mask: np.ndarray) -> Dataset:
+        """The images where `mask` is true (a boolean array over the dataset)."""
         idx = np.flatnonzero(mask)
         return Dataset(
             self.images[idx],
@@ -203,6 +205,7 @@ def check(data: Dataset, min_classes: int = 2) -> None:
 
 
 def log_counts(data: Dataset, title: str) -> None:
+    """Log the image, group and per-class counts of a dataset."""
     counts = data.counts()
     log.info(
         "%s: %d images, %d groups, %s",

@@ -11,6 +11,7 @@ from convert.export import Thresholds, export, input_spec_for
 from convert.report import write_report
 from convert.split import group_split
 from convert.train import TrainSettings, train
+from edge.artifact import InputSpec
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,59 @@ def train_and_export(
         if out.with_suffix(".json").is_file() and out.exists():
             _report_if_possible(out)
     return meta
+
+
+def quantize_and_export(
+    model: Any,
+    model_path: Path,
+    labels: list[str],
+    calibration: Dataset,
+    evaluation: Dataset,
+    spec: InputSpec,
+    out: Path,
+    thresholds: Thresholds,
+) -> dict[str, Any]:
+    """A model trained elsewhere -> NAME.{tflite,json,md,png} (`gesture-convert quantize`).
+
+    Args:
+        model: the loaded Keras model.
+        model_path: where it came from (recorded).
+        labels: output class names.
+        calibration: images for the representative dataset.
+        evaluation: images for the metrics (may be `calibration` itself; the json says so).
+        spec: the input recipe, with the user's pixel scale and offset.
+        out: NAME.tflite.
+        thresholds: parity limits.
+
+    Returns:
+        The json written.
+
+    Raises:
+        DataError: bad labels. ParityError: int8 fails the thresholds (files still written).
+    """
+    held_out = evaluation is not calibration
+    source = {
+        "data": calibration.source,
+        "class_counts": calibration.counts(),
+        "split": {
+            "method": f"separate evaluation data: {evaluation.source}"
+            if held_out
+            else "none: calibration and evaluation on the same images (the model was trained "
+            "elsewhere; pass --eval-data for a held-out set)",
+            "train_counts": calibration.counts(),
+            "eval_counts": evaluation.counts(),
+            "eval_groups": [],
+        },
+        "keras_model": str(model_path),
+        "training": None,
+        "seed": 0,
+        "notes": [f"user model {model_path.name}; its preprocessing recorded as given"],
+    }
+    try:
+        return export(model, labels, calibration, evaluation, spec, out, source, thresholds)
+    finally:
+        if out.with_suffix(".json").is_file():
+            _report_if_possible(out)
 
 
 def validation_split(

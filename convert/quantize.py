@@ -71,6 +71,7 @@ def _quietly(convert: Callable[[], bytes]) -> bytes:
 
 
 def write_tflite(data: bytes, path: str | Path) -> Path:
+    """Write .tflite bytes (creating the folder) and log the size."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

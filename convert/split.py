@@ -22,6 +22,7 @@ class Split:
     eval_groups: list[str]
 
     def describe(self) -> dict[str, object]:
+        """The split as recorded in the model json: method, sizes, groups, counts."""
         return {
             "method": self.method,
             "train_size": len(self.train),
