@@ -74,6 +74,7 @@ models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned whee
 
 reference-landmarks: venv models  ## train the shipped landmark classifier (models/gestures-landmarks.*)
 	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
+	$(PY) -m convert.landmarks_frames --datasets $(DATASETS) --model models/gestures-landmarks.tflite --out models/gestures-landmarks-frames.json
 
 bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
 	$(PY) -m edge.hands.bench --datasets $(DATASETS) --out bench/hands.json
