@@ -79,7 +79,7 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def parse_label_map(items: list[str] | None) -> dict[str, str]:
-    """`["0-hand=fist", "ThumbsUp=none"]` -> {"0-hand": "fist", ...}.
+    """`["0-hand=fist", "4-hand="]` -> {"0-hand": "fist", "4-hand": ""} (empty: drop the class).
 
     Raises:
         DataError: an item is not SOURCE=TARGET.
@@ -87,8 +87,8 @@ def parse_label_map(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         src, sep, dst = item.partition("=")
-        if not sep or not src.strip() or not dst.strip():
-            raise DataError(f"label map entry {item!r} is not SOURCE=TARGET")
+        if not sep or not src.strip():
+            raise DataError(f"label map entry {item!r} is not SOURCE=TARGET (empty TARGET drops)")
         out[src.strip()] = dst.strip()
     return out
 

@@ -118,9 +118,15 @@ def test_horizontal_flip_swaps_left_and_right_or_is_refused():
 
 
 def test_label_map_entries_must_be_source_equals_target():
-    assert parse_label_map(["0-hand=fist", "3-hand= none"]) == {"0-hand": "fist", "3-hand": "none"}
+    assert parse_label_map(["0-hand=fist", "3-hand= none", "4-hand="]) == {
+        "0-hand": "fist",
+        "3-hand": "none",
+        "4-hand": "",
+    }
     with pytest.raises(DataError, match="SOURCE=TARGET"):
         parse_label_map(["fist"])
+    with pytest.raises(DataError, match="SOURCE=TARGET"):
+        parse_label_map(["=fist"])
 
 
 # --- bad data: clear message, exit code 65 ---------------------------------------------------

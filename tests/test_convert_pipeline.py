@@ -124,3 +124,43 @@ def test_parity_failure_exits_1_and_says_why(trained_model: TrainedModel, tmp_pa
     assert "fails parity" in caplog.text
     assert out.is_file() and out.with_suffix(".json").is_file()  # kept for inspection
     assert json.loads(out.with_suffix(".json").read_text())["metrics"]["parity"]["ok"] is False
+
+
+def test_train_on_a_box_csv_uses_sessions_as_groups_and_adds_none(datasets, tmp_path):
+    import csv
+
+    with open(datasets / "subhih-hands" / "boxes.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["session"] in ("3", "5", "15", "35")]
+    small = tmp_path / "boxes.csv"
+    with open(small, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[::3])
+    out = tmp_path / "boxes.tflite"
+    images = datasets / "subhih-hands" / "images"
+    code = main(
+        [
+            "train",
+            "--data",
+            str(small),
+            "--images",
+            str(images),
+            "-o",
+            str(out),
+            *TINY_ARGS,
+            "--label-map",
+            "0-hand=fist",
+            "5-hand=stop",
+            "1-hand=",
+            "2-hand=",
+            "3-hand=",
+            "4-hand=",
+        ]
+    )
+    assert code == 0
+    raw = json.loads(out.with_suffix(".json").read_text())
+    assert raw["labels"] == ["fist", "none", "stop"]
+    split = raw["source"]["split"]
+    assert set(split["eval_groups"]) <= {"3", "5", "15", "35"}
+    assert raw["source"]["data"].startswith("boxes ")
+    assert raw["input"]["crop_margin"] == 0.25
