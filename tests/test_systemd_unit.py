@@ -99,3 +99,26 @@ def test_the_unit_encodes_the_service_contract(repo_root):
     assert "char-video4linux rw" in s["DeviceAllow"]
     assert s["CapabilityBoundingSet"] == [""]
     assert s["SystemCallFilter"][0] == "@system-service"
+
+
+@pytest.mark.skipif(shutil.which("systemd-sysusers") is None, reason="no systemd-sysusers")
+def test_sysusers_creates_a_nologin_user_in_group_video(repo_root, tmp_path):
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (etc / "group").write_text("root:x:0:\nvideo:x:44:\n")
+    proc = subprocess.run(
+        [
+            "systemd-sysusers",
+            f"--root={tmp_path}",
+            str(repo_root / "systemd/gesturepilot.sysusers"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    user = next(
+        u for u in (etc / "passwd").read_text().splitlines() if u.startswith("gesturepilot:")
+    )
+    assert user.endswith(":/var/lib/gesturepilot:/usr/sbin/nologin")
+    assert "video:x:44:gesturepilot" in (etc / "group").read_text().splitlines()
