@@ -10,7 +10,7 @@ import pytest
 
 from convert.boxes import background_boxes
 from edge.crops import crop, read_rgb
-from edge.hands.fetch import FetchError, extract, models_ok, read_pins
+from edge.hands.fetch import FetchError, ensure_models, extract, models_ok, read_pins
 from edge.hands.geometry import Roi, crop_upright, roi_from_landmarks
 from edge.hands.locator import open_locator
 from edge.hands.palm import ssd_anchors
@@ -33,9 +33,10 @@ def test_models_are_pinned_and_fetch_is_idempotent(mediapipe_models: Path) -> No
         "hand_landmark_full.tflite",
     }
     assert models_ok(mediapipe_models, pins)
-    assert (mediapipe_models / "LICENSE").read_text().startswith("\n") or "Apache License" in (
-        mediapipe_models / "LICENSE"
-    ).read_text()
+    assert "Apache License" in (mediapipe_models / "LICENSE").read_text()
+    before = {p.name: p.stat().st_mtime_ns for p in mediapipe_models.glob("*.tflite")}
+    ensure_models(mediapipe_models)  # present and matching: nothing is fetched or rewritten
+    assert before == {p.name: p.stat().st_mtime_ns for p in mediapipe_models.glob("*.tflite")}
 
 
 def test_a_model_that_does_not_match_its_pin_is_refused(tmp_path: Path) -> None:

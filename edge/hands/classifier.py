@@ -61,8 +61,9 @@ class LandmarkClassifier:
 
     Args:
         model: the int8 landmark classifier (its json's `input.features` must be this code's).
-        cfg: the daemon config (or its `[locate]` section, or None): palm/landmark model paths and
-            `min_presence` for regions that come without landmarks (fixed box, `--crops`).
+        cfg: the daemon config (or its `[locate]` section, or None): palm/landmark model paths,
+            `min_detection_score` and `min_presence`, used for regions that come without
+            landmarks (fixed box, `--crops`); `min_presence` also gates regions that have them.
 
     Raises:
         FeatureError: the model wants another feature recipe.
@@ -77,6 +78,7 @@ class LandmarkClassifier:
         self.crop_margin = 0.0  # a region's box is searched as it is (with BOX_MARGIN around it)
         loc = getattr(cfg, "locate", cfg)
         self.min_presence = float(getattr(loc, "min_presence", 0.5))
+        self.min_score = float(getattr(loc, "min_detection_score", 0.5))
         self._palm_model = getattr(loc, "palm_model", "") or default_palm_model()
         self._landmark_model = getattr(loc, "landmark_model", "") or default_landmark_model()
         self._threads = getattr(getattr(cfg, "model", None), "num_threads", None)
@@ -87,7 +89,7 @@ class LandmarkClassifier:
 
     def _finder(self) -> HandInBox:
         if self._in_box is None:  # only needed when regions come without landmarks
-            palm = PalmDetector(self._palm_model, self._threads)
+            palm = PalmDetector(self._palm_model, self._threads, self.min_score)
             marks = LandmarkModel(self._landmark_model, self._threads)
             self._in_box = HandInBox(palm, marks, self.min_presence)
         return self._in_box
