@@ -27,6 +27,10 @@ venv=$root$PREFIX/venv
 [ -f "$SRC/systemd/gesturepilot.service" ] || die "$SRC is not a gesturepilot tree (set SRC)"
 
 say "venv $venv (system site packages: apt's picamera2 stays visible)"
+if [ -e "$venv" ] && ! "$venv/bin/python" -c '' 2>/dev/null; then
+    say "the old venv does not run (Python upgraded with the OS?): recreating it"
+    rm -rf "$venv"
+fi
 if [ ! -x "$venv/bin/python" ]; then
     "$DEVICE_PYTHON" -m venv --system-site-packages "$venv" \
         || die "cannot create a venv; on Debian/Raspberry Pi OS: apt install python3-venv"

@@ -93,7 +93,11 @@ def test_reinstall_keeps_the_users_config_and_uninstall_keeps_etc(
     config = root / "etc/gesturepilot/gesturepilot.toml"
     config.write_text(config.read_text().replace('host = "localhost"', 'host = "broker.lan"'))
     (root / "etc/gesturepilot/mqtt_password").write_text("s3cret\n")
+    python = root / PREFIX / "venv/bin/python"
+    python.unlink()  # as after an OS upgrade replaced the Python the venv was made from
+    python.symlink_to("/nonexistent/python3")
     staged_install(repo_root, root, project_wheel, device_models)
+    assert subprocess.run([str(python), "-c", "import edge"], cwd=tmp_path).returncode == 0
     assert 'host = "broker.lan"' in config.read_text()
     assert (root / "etc/gesturepilot/gesturepilot.toml.dist").is_file()
     assert (root / "etc/gesturepilot/mqtt_password").read_text() == "s3cret\n"
