@@ -100,14 +100,18 @@ def capture(
         reader.next(max_wait=left)
     written: list[Path] = []
     due = time.monotonic()
+    waiting = False
     while len(written) < opts.count:
         frame = reader.next(max_wait=max(0.0, due - time.monotonic()))
         if frame is None or time.monotonic() < due:
             continue
         region = locator.locate(frame)
         if region is None:
-            progress("no hand in view, waiting")
+            if not waiting:  # once per gap, not once per frame
+                progress("no hand in view, waiting")
+            waiting = True
             continue
+        waiting = False
         image = crop(frame.image, square_box(region.box, opts.crop_margin))
         path = folder / f"{opts.label}-{session}-{len(written):04d}.jpg"
         if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import cv2
 import numpy as np
 from fixtures.service import copy_frames, write_config
 
 from convert.data import load_folder
+from edge.cameras.replay import ReplayCamera
+from edge.capture import CaptureOptions, capture
 from edge.crops import read_rgb
 
 
-def capture(config: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+def capture_cli(config: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "edge.cli", "capture", "--config", str(config)]
     cmd += ["--out", str(out), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
@@ -36,7 +40,7 @@ def test_capture_writes_count_crops_per_class_that_convert_loads(datasets, train
     for label, photos in (("stop", palms), ("fist", fists)):
         frames = copy_frames(photos, tmp_path / f"frames-{label}")
         config = replay_config(tmp_path, frames, trained_model.tflite, label)
-        proc = capture(
+        proc = capture_cli(
             config, out, "--label", label, "--count", "4", "--interval", "0",
             "--countdown", "0.1", "--session", "kitchen",
         )  # fmt: skip
@@ -62,7 +66,7 @@ def test_capture_writes_count_crops_per_class_that_convert_loads(datasets, train
 def test_capture_fails_when_the_stream_ends_early(datasets, trained_model, tmp_path):
     photos = sorted((datasets / "shimaazizi-4gest/PeaceSign").glob("*.jpg"))[:3]
     config = replay_config(tmp_path, copy_frames(photos, tmp_path / "f"), trained_model.tflite, "c")
-    proc = capture(
+    proc = capture_cli(
         config, tmp_path / "out", "--label", "peace", "--count", "10",
         "--interval", "0", "--countdown", "0", "--session", "s",
     )  # fmt: skip
@@ -74,7 +78,29 @@ def test_capture_fails_when_the_stream_ends_early(datasets, trained_model, tmp_p
 def test_capture_rejects_a_label_that_is_not_a_folder_name(trained_model, tmp_path, datasets):
     photos = sorted((datasets / "shimaazizi-4gest/Fist").glob("*.jpg"))[:1]
     config = replay_config(tmp_path, copy_frames(photos, tmp_path / "f"), trained_model.tflite, "c")
-    proc = capture(config, tmp_path / "out", "--label", "../up", "--count", "1")
+    proc = capture_cli(config, tmp_path / "out", "--label", "../up", "--count", "1")
     assert proc.returncode == 2
     assert "--label '../up'" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_frames_without_a_hand_are_skipped_with_one_notice(hand_locator, subhih_frames, tmp_path):
+    hands = [f.path for f in subhih_frames if len(f.boxes) == 1][:3]
+    blank = tmp_path / "blank.png"  # a grey wall: nothing for the palm detector
+    cv2.imwrite(str(blank), np.full((360, 480, 3), 128, np.uint8))
+    camera = ReplayCamera([hands[0], blank, blank, hands[1], hands[2]], fps=100.0)
+    camera.open()
+    lines: list[str] = []
+    opts = CaptureOptions(
+        label="stop", count=3, out=tmp_path / "out", interval=0, countdown=0, session="s"
+    )
+    try:
+        written = capture(camera, hand_locator, opts, threading.Event(), progress=lines.append)
+    finally:
+        camera.close()
+    assert len(written) == 3
+    assert lines.count("no hand in view, waiting") == 1
+    for path in written:
+        crop = read_rgb(str(path))
+        assert abs(crop.shape[0] - crop.shape[1]) <= 1  # the square the classifier sees
+        assert 40 <= crop.shape[0] <= 360
