@@ -111,3 +111,31 @@ def test_daemon_speaks_sd_notify_and_serves_the_preview(
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
+
+
+def test_a_replay_that_ends_stops_cleanly(frames, trained_model, broker, notify_listener, tmp_path):
+    # A finite replay (loop = false) is not a stall: the daemon publishes stop, says STOPPING and
+    # exits 0, so Restart=on-failure leaves it down.
+    config = write_config(
+        tmp_path / "replay.toml",
+        {
+            "camera": {"backend": "replay", "path": str(frames), "fps": 15.0, "loop": False},
+            "model": {"path": str(trained_model.tflite), "num_threads": 1},
+            "mqtt": {"host": broker.host, "port": broker.port, "device_id": "svc-replay"},
+        },
+    )
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify_listener.path), WATCHDOG_USEC="1000000")
+    gesture_edge = Path(sys.executable).with_name("gesture-edge")
+    proc = subprocess.run(
+        [str(gesture_edge), "run", "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    ready = notify_listener.wait_for("READY", timeout=1)
+    stopping = notify_listener.wait_for("STOPPING", timeout=1)
+    pings = [m.at for m in notify_listener.with_field("WATCHDOG")]
+    assert len(pings) >= 2  # 12 frames at 15 fps: ~0.8 s of pings every 0.25 s
+    assert ready.at <= stopping.at and max(pings) <= stopping.at
