@@ -116,6 +116,8 @@ uninstall:  ## undo `make install`; keeps /etc/gesturepilot unless PURGE=1
 	$(INSTALL_ENV) PURGE="$(PURGE)" sh scripts/uninstall.sh
 
 deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit, config, install script
+	@test -f $(MODELS)/mediapipe/palm_detection_full.tflite -a -f $(MODELS)/mediapipe/hand_landmark_full.tflite \
+		|| { echo "no MediaPipe hand models in $(MODELS)/mediapipe: run make models first" >&2; exit 2; }
 	rm -rf $(DEPLOY_BUILD)/gesturepilot && mkdir -p $(DEPLOY_BUILD)/gesturepilot/systemd $(DEPLOY_BUILD)/gesturepilot/scripts
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m pip wheel -q --no-deps $(WHEEL_ARGS) -w $(DEPLOY_BUILD)/gesturepilot .
 	cp scripts/install.sh scripts/uninstall.sh $(DEPLOY_BUILD)/gesturepilot/scripts/

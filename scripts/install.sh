@@ -13,6 +13,7 @@ DEVICE_PYTHON=${DEVICE_PYTHON:-/usr/bin/python3}  # apt's python: sees python3-p
 SRC=${SRC:-$(cd "$(dirname "$0")/.." && pwd)}      # the unpacked bundle or the checkout
 WHEEL=${WHEEL:-}                                   # a built gesturepilot wheel; empty: build one
 MODELS=${MODELS:-$SRC/models}
+MODEL=${MODEL:-gestures-landmarks}                 # the gesture model the config names
 VENV_PIP_ARGS=${VENV_PIP_ARGS:-}                   # e.g. --no-deps (tests), --index-url ...
 USE_SYSTEM_OPENCV=${USE_SYSTEM_OPENCV:-0}          # 1: keep apt's cv2 (Jetson: GStreamer)
 NO_START=${NO_START:-0}                            # 1: enable, but do not (re)start now
@@ -23,7 +24,7 @@ die() { say "error: $*"; exit 1; }
 root=$DESTDIR
 venv=$root$PREFIX/venv
 [ -x "$(command -v "$DEVICE_PYTHON")" ] || die "no python at $DEVICE_PYTHON (set DEVICE_PYTHON)"
-[ -f "$MODELS/gestures-image.tflite" ] || die "no model at $MODELS/gestures-image.tflite (set MODELS, or run make models)"
+[ -f "$MODELS/$MODEL.tflite" ] || die "no model at $MODELS/$MODEL.tflite (set MODELS or MODEL)"
 [ -f "$SRC/systemd/gesturepilot.service" ] || die "$SRC is not a gesturepilot tree (set SRC)"
 
 say "venv $venv (system site packages: apt's picamera2 stays visible)"
@@ -76,8 +77,19 @@ if [ -d "$MODELS/mediapipe" ]; then
     done
 fi
 
+# The tracker and the landmark classifier need MediaPipe's full hand models.
+hands="$root$PREFIX/models/mediapipe"
+if [ ! -f "$hands/palm_detection_full.tflite" ] || [ ! -f "$hands/hand_landmark_full.tflite" ]; then
+    [ -f "$SRC/third_party/mediapipe/SHA256SUMS" ] \
+        || die "no MediaPipe hand models in $MODELS/mediapipe: run make models, then install again"
+    say "fetching the MediaPipe hand models (pinned wheel, sha256-checked) -> $hands"
+    PYTHONPATH="$SRC" "$venv/bin/python" -m edge.hands.fetch --dest "$hands" >&2 \
+        || die "could not fetch the MediaPipe hand models (make models)"
+fi
+
 subst() {
-    sed -e "s|/opt/gesturepilot|$PREFIX|g" -e "s|/etc/gesturepilot|$SYSCONFDIR|g" "$1"
+    sed -e "s|/opt/gesturepilot|$PREFIX|g" -e "s|/etc/gesturepilot|$SYSCONFDIR|g" \
+        -e "s|gestures-landmarks|$MODEL|g" "$1"
 }
 say "unit -> $root$UNITDIR/gesturepilot.service"
 install -d -m 0755 "$root$UNITDIR" "$root$SYSUSERSDIR" "$root$SYSCONFDIR"

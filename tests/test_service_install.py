@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -32,16 +33,18 @@ def test_install_lays_out_the_expected_tree(installed_root, device_models):
     root = installed_root
     for path in (
         f"{PREFIX}/venv/bin/gesture-edge",
-        f"{PREFIX}/models/gestures-image.tflite",
-        f"{PREFIX}/models/gestures-image.json",
+        f"{PREFIX}/models/gestures-landmarks.tflite",
+        f"{PREFIX}/models/gestures-landmarks.json",
+        f"{PREFIX}/models/mediapipe/palm_detection_full.tflite",
+        f"{PREFIX}/models/mediapipe/hand_landmark_full.tflite",
         "etc/gesturepilot/gesturepilot.toml",
         "etc/gesturepilot/mqtt_password",
         "etc/systemd/system/gesturepilot.service",
         "etc/sysusers.d/gesturepilot.conf",
     ):
         assert (root / path).is_file(), path
-    model = device_models / "gestures-image.tflite"
-    assert (root / PREFIX / "models/gestures-image.tflite").read_bytes() == model.read_bytes()
+    model = device_models / "gestures-landmarks.tflite"
+    assert (root / PREFIX / "models/gestures-landmarks.tflite").read_bytes() == model.read_bytes()
     cfg = (root / PREFIX / "venv/pyvenv.cfg").read_text()
     assert "include-system-site-packages = true" in cfg  # apt's picamera2 stays visible
     # Scripts name the final location, never the staging root.
@@ -68,9 +71,11 @@ def test_installed_package_is_the_wheel_not_the_checkout(installed_root, tmp_pat
 
 
 def test_installed_config_passes_check_config(installed_root, tmp_path):
-    config = as_seen_from(
-        installed_root, installed_root / "etc/gesturepilot/gesturepilot.toml", tmp_path / "c.toml"
-    )
+    installed = installed_root / "etc/gesturepilot/gesturepilot.toml"
+    text = installed.read_text()
+    assert 'path = "/opt/gesturepilot/models/gestures-landmarks.tflite"' in text
+    assert 'method = "tracker"' in text
+    config = as_seen_from(installed_root, installed, tmp_path / "c.toml")
     proc = run_edge(installed_root, "check-config", "--config", str(config), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "configuration is valid" in proc.stderr
@@ -156,7 +161,7 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
     assert top[1:] == ["models", "scripts", "systemd"]
     # Installed on the "Pi" from the bundle's wheel, and the copied bundle cleaned up.
     assert (root / PREFIX / "venv/bin/gesture-edge").is_file()
-    assert (root / PREFIX / "models/gestures-image.tflite").is_file()
+    assert (root / PREFIX / "models/gestures-landmarks.tflite").is_file()
     assert (root / "etc/systemd/system/gesturepilot.service").is_file()
     assert list(remote.iterdir()) == []
 
@@ -201,3 +206,15 @@ def test_install_without_a_model_fails_clearly(repo_root, project_wheel, tmp_pat
     assert proc.returncode != 0
     assert "no model at" in proc.stderr
     assert not (tmp_path / "root").exists()
+
+
+def test_deploy_bundle_refuses_without_the_hand_models(repo_root, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    for suffix in (".tflite", ".json"):
+        shutil.copy(repo_root / "models" / f"gestures-landmarks{suffix}", models)
+    cmd = ["make", "-s", "-C", str(repo_root), "deploy-bundle", f"DEPLOY_BUILD={tmp_path}"]
+    proc = subprocess.run([*cmd, f"MODELS={models}"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "run make models first" in proc.stderr
+    assert not (tmp_path / "gesturepilot-deploy.tar.gz").exists()
