@@ -142,3 +142,23 @@ def test_roi_from_landmarks_follows_the_hand(hand_locator, single_hand_sample) -
     xy = hand.points[:, :2]
     assert (xy[:, 0] > x0).all() and (xy[:, 0] < x1).all()
     assert (xy[:, 1] > y0).all() and (xy[:, 1] < y1).all()
+
+
+def test_tracker_still_runs_the_palm_detector_every_n_frames(
+    mediapipe_models: Path, subhih_frames
+) -> None:
+    session = [f for f in subhih_frames if f.session == "1528664299.56"][:40]
+    loc = open_locator(
+        mediapipe_models / "palm_detection_lite.tflite",
+        mediapipe_models / "hand_landmark_lite.tflite",
+        "tracker",
+        num_threads=2,
+        redetect_every=10,
+    )
+    found = sum(
+        loc.locate(Frame(read_rgb(str(f.path)), float(i), i)) is not None
+        for i, f in enumerate(session)
+    )
+    loc.close()
+    assert found >= 36
+    assert loc.palm_runs >= 40 // 11  # a safety-net detection at least every 11th frame

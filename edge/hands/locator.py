@@ -78,17 +78,23 @@ class HandLocator:
 
     def find(self, image: np.ndarray) -> HandLandmarks | None:
         """The hand's landmarks in an RGB frame, or None when there is no hand."""
+        tracking = self.track and self._roi is not None
         hand = None
-        if self.track and self._roi is not None and self._tracked < self.redetect_every:
-            hand = self.landmarks.run(image, self._roi)
-            self._tracked += 1
-            if hand.presence < self.min_presence:
-                hand = None
+        if tracking and self._tracked < self.redetect_every:
+            hand = self._track(image)
         if hand is None:
             hand = self._detect(image)
+            if hand is None and tracking and self._tracked >= self.redetect_every:
+                hand = self._track(image)  # the safety-net detection missed a tracked hand
             self._tracked = 0
         self._roi = roi_from_landmarks(hand.points) if hand is not None else None
         return hand
+
+    def _track(self, image: np.ndarray) -> HandLandmarks | None:
+        assert self._roi is not None
+        self._tracked += 1
+        hand = self.landmarks.run(image, self._roi)
+        return hand if hand.presence >= self.min_presence else None
 
     def locate(self, frame: Frame) -> HandRegion | None:
         """The hand in a frame (box, angle, landmarks, handedness), or None."""
