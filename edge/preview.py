@@ -160,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     self.wfile.write(head.encode() + jpeg + b"\r\n")
                     self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:  # the viewer went away
                     return
 
     def log_message(self, format: str, *args: object) -> None:
