@@ -182,6 +182,10 @@ class _PreviewHTTPServer(ThreadingHTTPServer):
     def watching(self) -> _Watching:
         return _Watching(self)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A viewer closing its tab mid-frame is routine: no traceback in the journal.
+        log.debug("preview client %s failed", client_address, exc_info=True)
+
 
 class _Watching:
     """Counts stream clients while one is connected (for logs and `PreviewServer.clients`)."""
