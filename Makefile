@@ -92,6 +92,7 @@ UNITDIR ?= /etc/systemd/system
 SYSUSERSDIR ?= /etc/sysusers.d
 DEVICE_PYTHON ?= /usr/bin/python3
 MODELS ?= models
+MODEL ?= gestures-landmarks
 WHEEL ?=
 VENV_PIP_ARGS ?=
 PURGE ?= 0
@@ -107,7 +108,7 @@ BUNDLE = $(DEPLOY_BUILD)/gesturepilot-deploy.tar.gz
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
 	UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" DEVICE_PYTHON="$(DEVICE_PYTHON)" \
 	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)" \
-	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)"
+	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)" MODEL="$(MODEL)"
 
 install:  ## on the device, as root: venv in $(PREFIX), unit, config, model, systemctl enable --now
 	$(INSTALL_ENV) sh scripts/install.sh
