@@ -49,9 +49,12 @@ def read_rgb(path: str) -> np.ndarray:
     """Read an image file as RGB uint8.
 
     Raises:
-        ValueError: the file cannot be decoded as an image.
+        ValueError: the file cannot be read or decoded as an image.
     """
-    data = np.fromfile(path, dtype=np.uint8)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:  # gone, a folder, no permission: all "unreadable" to the caller
+        raise ValueError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None:
         raise ValueError(f"{path}: not a readable image")

@@ -89,7 +89,8 @@ def test_the_unit_encodes_the_service_contract(repo_root):
     assert s["WatchdogSec"] == ["10s"]
     assert s["Restart"] == ["on-failure"]
     assert s["StartLimitIntervalSec"] == ["0"]  # a late or re-plugged camera is picked up
-    assert s["RestartPreventExitStatus"] == ["78"]  # EX_CONFIG: a bad config must not loop
+    # EX_CONFIG (bad config) and EX_DATAERR (corrupt model) must not restart-loop
+    assert s["RestartPreventExitStatus"] == ["78 65"]
     assert s["ExecStart"] == [
         "/opt/gesturepilot/venv/bin/gesture-edge run --config /etc/gesturepilot/gesturepilot.toml"
     ]
