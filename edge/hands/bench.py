@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--classifier", type=Path, default=models_dir() / "gestures-landmarks.tflite")
-    p.add_argument("--frames", type=int, default=120)
+    p.add_argument("--frames", type=int, default=200)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, default=Path("bench/hands.json"))
     args = p.parse_args(argv)
