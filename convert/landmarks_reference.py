@@ -121,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--compare-only", action="store_true", help="re-measure the image model only (no training)"
     )
+    p.add_argument(
+        "--other-splits",
+        type=int,
+        nargs="*",
+        default=[1, 2, 3],
+        help="also measure (float) on the group splits of these seeds",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
@@ -161,19 +168,57 @@ def main(argv: list[str] | None = None) -> int:
     compare["cross_source_shimaazizi"] = cross_source(
         train, ev, extra, names, settings, args.min_presence
     )
+    compare["other_splits"] = {
+        str(seed): other_split(join([train, ev]), extra, names, settings, args.min_presence, seed)
+        for seed in args.other_splits
+    }
     path = args.out.with_name(args.out.stem + "-comparison.json")
     path.write_text(json.dumps(compare, indent=1) + "\n")
     log.info("wrote %s", path)
     return 0
 
 
+def other_split(
+    every: Landmarks,
+    extra: Landmarks,
+    names: list[str],
+    settings: MlpSettings,
+    min_presence: float,
+    seed: int,
+) -> dict[str, Any]:
+    """Float metrics on another group split (seed) of the same landmarks: the estimate's spread."""
+    from convert.data import Dataset
+    from convert.evaluate import metrics
+    from convert.split import group_split
+
+    blank = np.zeros((len(every), 1, 1, 3), np.uint8)  # the split only looks at labels and groups
+    split = group_split(Dataset(blank, every.labels, every.groups, every.source), 0.3, seed)
+    held = np.isin(every.groups, split.eval_groups)
+    train, ev = every.subset(~held), every.subset(held)
+    model = fit(augment(join([usable(train, min_presence), extra]), seed=0), names, settings)
+    probs = np.asarray(model.predict(expand(ev.x), verbose=0))
+    pred = device_predictions(probs, ev.presence, names, min_presence)
+    result = metrics(encode_labels(ev.labels, names), pred, names)
+    return {**result, "eval_groups": split.eval_groups}
+
+
 def compare_again(args: argparse.Namespace, names: list[str]) -> int:
-    """Re-measure the (retrained) image model on the eval groups the landmark json records."""
+    """Re-measure the image model on the landmark json's eval groups, and the other splits."""
     path = args.out.with_name(args.out.stem + "-comparison.json")
     compare = json.loads(path.read_text())
     meta = json.loads(args.out.with_suffix(".json").read_text())
     desc = {"datasets": str(args.datasets), "eval_groups": meta["source"]["split"]["eval_groups"]}
     compare["image_int8"] = image_model_scores(args.image_model, desc, names)
+    if args.other_splits:
+        marks = args.landmark_model or default_landmark_model()
+        palm = args.palm_model or default_palm_model()
+        _, train, ev = extracted(args.datasets, args.cache / Path(marks).stem, palm, marks)
+        every, extra = join([train, ev]), kinivi(args.datasets)
+        settings = MlpSettings(epochs=args.epochs, seed=args.seed)
+        compare["other_splits"] = {
+            str(seed): other_split(every, extra, names, settings, args.min_presence, seed)
+            for seed in args.other_splits
+        }
     compare["image_model_sha256"] = json.loads(args.image_model.with_suffix(".json").read_text())[
         "sha256"
     ]
