@@ -162,3 +162,20 @@ def test_tracker_still_runs_the_palm_detector_every_n_frames(
     loc.close()
     assert found >= 36
     assert loc.palm_runs >= 40 // 11  # a safety-net detection at least every 11th frame
+
+
+def test_config_builds_the_tracker_with_the_full_models(mediapipe_models: Path, subhih_frames):
+    from edge.config import parse_config
+    from edge.locate import build_locator
+
+    cfg = parse_config({"locate": {"method": "tracker", "redetect_every": 5}})
+    assert Path(cfg.locate.landmark_model).name == "hand_landmark_full.tflite"
+    locator = build_locator(cfg)
+    try:
+        frame = next(f for f in subhih_frames if f.labels == ["5-hand"])
+        region = locator.locate(Frame(read_rgb(str(frame.path)), 0.0))
+        assert region is not None and region.landmarks.shape == (21, 3)
+        assert iou(region.box, frame.boxes[0]) >= 0.5
+        assert locator.redetect_every == 5
+    finally:
+        locator.close()
