@@ -43,11 +43,12 @@ unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
 
-demo: venv-edge mosquitto  ## simulated car driven by the daemon replaying real frames (BROKER=host:port)
-	$(PY) -m edge.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER))
+demo: venv-edge mosquitto models  ## simulated car driven by the shipped pipeline on replayed real frames (BROKER=host:port SEED=n)
+	$(PY) -m edge.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER)) $(if $(SEED),--seed $(SEED))
 
-bench: venv-edge  ## per-stage and per-frame time of the daemon's pipeline -> bench/daemon.json
-	$(PY) -m edge.bench --datasets $(DATASETS) --out bench/daemon.json
+bench: venv-edge models  ## per-frame time of the shipped pipeline (bench/daemon-default.json) and the image model (bench/daemon.json)
+	$(PY) -m edge.bench --datasets $(DATASETS) --out bench/daemon-default.json
+	$(PY) -m edge.bench --datasets $(DATASETS) --model models/gestures-image.tflite --locate fixed --frames crops --out bench/daemon.json
 
 # The device side on tflite-runtime (older device images): numpy<2, no LiteRT, no TF.
 # tflite-runtime 2.14 has wheels for Python <= 3.11 only; on a newer Python this is skipped

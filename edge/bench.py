@@ -1,4 +1,10 @@
-"""`make bench`: per-stage and per-frame time of the daemon's pipeline on real frames."""
+"""`make bench`: per-stage and per-frame time of the daemon's pipeline on real frames.
+
+Default: the shipped pipeline (default model, `[locate] method = "tracker"` with the full
+MediaPipe models) on whole camera frames (edge.scripted_frames) scaled to `--frame-size`.
+`--frames crops --locate fixed --model models/gestures-image.tflite` times the image model on
+centred hand crops (edge.scripted) through the fixed box.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import logging
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,8 +32,10 @@ from edge.crops import read_rgb
 from edge.locate import build_locator
 from edge.loop import DaemonLoop, Stages
 from edge.mqtt import Publisher
+from edge.paths import default_model_path
 from edge.safety import SafetyGate
-from edge.scripted import DEMO_SCRIPT, write_sequence
+from edge.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
+from edge.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from edge.smoothing import Smoother
 from edge.stats import Stats
 from edge.types import Frame
@@ -54,18 +63,35 @@ def bench(
     num_threads: int,
     runtime: str,
     frame_size: tuple[int, int] = (640, 480),
+    locate: str = "fixed",
+    whole_frames: bool = False,
 ) -> dict[str, Any]:
     """Run every frame through the daemon's stages `passes` times (no pacing, no camera).
 
     A Publisher that is never connected stands in for MQTT: each publish is the daemon's real
     code path up to the network (a counted drop), which keeps the numbers about the device.
+
+    Args:
+        locate: `[locate] method` (fixed, detector, tracker; default MediaPipe models).
+        whole_frames: frames are whole camera frames, scaled to `frame_size`; otherwise square
+            crops centred in a frame of that size (see `as_camera_frame`).
     """
-    cfg = parse_config({"model": {"path": model, "num_threads": num_threads, "runtime": runtime}})
+    cfg = parse_config(
+        {
+            "model": {"path": model, "num_threads": num_threads, "runtime": runtime},
+            "locate": {"method": locate},
+        }
+    )
     classifier = build_classifier(cfg)
     locator = build_locator(cfg, crop_margin=getattr(classifier, "crop_margin", 0.0))
     paths = image_files([frames_dir])
     t0 = time.perf_counter()
-    images = [as_camera_frame(read_rgb(str(p)), frame_size) for p in paths]
+    if whole_frames:
+        images = [
+            cv2.resize(read_rgb(str(p)), frame_size, interpolation=cv2.INTER_LINEAR) for p in paths
+        ]
+    else:
+        images = [as_camera_frame(read_rgb(str(p)), frame_size) for p in paths]
     decode_ms = (time.perf_counter() - t0) * 1000 / len(images)
     loop = DaemonLoop(
         Stages(
@@ -86,23 +112,29 @@ def bench(
     for image in images[:10]:  # warm-up: first invocations allocate
         loop.step(Frame(image=image, ts=time.time()))
     loop.s.stats = stats = Stats(window=passes * len(images))  # forget the warm-up
+    palm_before = getattr(locator, "palm_runs", 0)
     wall = []
     for n in range(passes):
         for i, image in enumerate(images):
             start = time.perf_counter()
             loop.step(Frame(image=image, ts=time.time(), index=n * len(images) + i))
             wall.append((time.perf_counter() - start) * 1000)
+    palm_runs = getattr(locator, "palm_runs", None)  # the hand locators count detections
     classifier.close()
+    if hasattr(locator, "close"):
+        locator.close()
     return {
-        "command": "make bench",
         "machine": platform.machine(),
         "cpu": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "model": Path(model).name,
         "runtime": runtime_of(classifier),
+        "locate": locate,
+        "frames_kind": "whole camera frames" if whole_frames else "hand crops centred in a frame",
         "num_threads": num_threads,
         "frames": len(wall),
+        "palm_detector_runs": None if palm_runs is None else palm_runs - palm_before,
         "frame_size": [images[0].shape[1], images[0].shape[0]],
         "per_frame_ms": {"median": round(statistics.median(wall), 3), "p95": round(_p95(wall), 3)},
         "per_stage_ms": stats.latency_ms(),
@@ -118,10 +150,12 @@ def _p95(values: list[float]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the benchmark to `--out` (JSON) and log a one-line summary."""
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
-    p.add_argument("--model", default=str(REPO / "models" / "gestures-image.tflite"))
-    p.add_argument("--out", type=Path, default=REPO / "bench" / "daemon.json")
+    p.add_argument("--model", default=str(default_model_path()))
+    p.add_argument("--locate", default="tracker", choices=("fixed", "detector", "tracker"))
+    p.add_argument("--frames", default="whole", choices=("whole", "crops"))
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "daemon-default.json")
     p.add_argument("--passes", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runtime", default="auto")
@@ -132,18 +166,34 @@ def main(argv: list[str] | None = None) -> int:
     width, height = (int(v) for v in args.frame_size.lower().split("x"))
     from edge.artifact import read_meta
 
-    margin = read_meta(args.model).input.crop_margin
+    meta = read_meta(args.model)
+    whole = args.frames == "whole"
     with tempfile.TemporaryDirectory(prefix="gesturepilot-bench-") as tmp:
-        write_sequence(args.datasets, Path(tmp), DEMO_SCRIPT, margin)
+        if whole:
+            groups = eval_sessions(meta.raw)
+            write_frame_sequence(args.datasets, Path(tmp), DEMO_FRAMES_SCRIPT, groups=groups)
+        else:
+            write_sequence(args.datasets, Path(tmp), DEMO_SCRIPT, meta.input.crop_margin)
         result = bench(
-            args.model, Path(tmp), args.passes, args.threads, args.runtime, (width, height)
+            args.model,
+            Path(tmp),
+            args.passes,
+            args.threads,
+            args.runtime,
+            (width, height),
+            locate=args.locate,
+            whole_frames=whole,
         )
+    result = {"command": " ".join(["python -m edge.bench", *(argv or sys.argv[1:])]), **result}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     stages = ", ".join(f"{k} {v['p50']:.2f}" for k, v in result["per_stage_ms"].items())
     log.info(
-        "%d frames on %s (%d threads): per frame median %.2f ms; stage p50 ms: %s -> %s",
+        "%s, locate %s, %d %s on %s (%d threads): per frame median %.2f ms; stage p50 ms: %s -> %s",
+        result["model"],
+        args.locate,
         result["frames"],
+        result["frames_kind"],
         result["runtime"],
         args.threads,
         result["per_frame_ms"]["median"],

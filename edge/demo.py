@@ -1,4 +1,10 @@
-"""`make demo`: a private broker, the simulated car, and the daemon replaying real hand frames."""
+"""`make demo`: a private broker, the simulated car, and the daemon replaying real camera frames.
+
+By default the daemon runs the shipped pipeline (configs/demo.toml: the default model, the
+MediaPipe hand tracker on whole frames, edge.scripted_frames). `--crops` replays centred hand
+crops through the fixed box instead (edge.scripted), e.g. for the image model:
+`python -m edge.demo --crops --model models/gestures-image.tflite`.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from edge.commands import CommandMap
 from edge.localbroker import LocalBroker
 from edge.paths import default_model_path
 from edge.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
+from edge.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from subscribers.sim_car import SimCar
 
 log = logging.getLogger("demo")
@@ -72,34 +79,62 @@ class Narrator:
         self.client.loop_stop()
 
 
+def _resolve(cfg: dict[str, Any], base: Path) -> None:
+    """Make the config's model paths absolute, relative to the config file's folder."""
+    model = cfg.setdefault("model", {})
+    model["path"] = str((base / model.get("path", default_model_path())).resolve())
+    locate = cfg.setdefault("locate", {})
+    for key in ("palm_model", "landmark_model"):
+        if locate.get(key):
+            locate[key] = str((base / locate[key]).resolve())
+
+
+def write_frames(
+    args: argparse.Namespace, cfg: dict[str, Any], frames: Path
+) -> tuple[tuple[str, int], ...]:
+    """Write the demo's frames (whole frames, or crops with `--crops`); returns the script."""
+    meta = read_meta(cfg["model"]["path"])
+    groups = eval_sessions(meta.raw)  # sessions the model never trained on
+    if args.crops:
+        cfg["locate"] = {"method": "fixed"}
+        margin = meta.input.crop_margin
+        write_sequence(args.datasets, frames, DEMO_SCRIPT, margin, seed=args.seed, sessions=groups)
+        return DEMO_SCRIPT
+    write_frame_sequence(args.datasets, frames, DEMO_FRAMES_SCRIPT, seed=args.seed, groups=groups)
+    return DEMO_FRAMES_SCRIPT
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the daemon's exit code."""
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=DEFAULT_SHARED / "datasets")
     p.add_argument("--config", type=Path, default=REPO / "configs" / "demo.toml")
     p.add_argument("--broker", help="HOST:PORT of a broker to use instead of a private mosquitto")
     p.add_argument("--fps", type=float, default=10.0)
+    p.add_argument("--seed", type=int, default=0, help="picks the replayed frames")
+    p.add_argument("--model", type=Path, help="gesture model (default: the config's, or shipped)")
+    p.add_argument(
+        "--crops", action="store_true", help="centred hand crops + fixed box, not whole frames"
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms  %(message)s")
     cfg = tomllib.loads(args.config.read_text())
-    model = (args.config.parent / cfg.get("model", {}).get("path", default_model_path())).resolve()
-    meta = read_meta(model)
+    if args.model:
+        cfg.setdefault("model", {})["path"] = str(args.model.resolve())
+    _resolve(cfg, args.config.parent)
     profile = cfg.get("commands", {}).get("profile", "car")
     with tempfile.TemporaryDirectory(prefix="gesturepilot-demo-") as tmp:
         frames = Path(tmp) / "frames"
-        write_sequence(
-            args.datasets,
-            frames,
-            DEMO_SCRIPT,
-            meta.input.crop_margin,
-            sessions=eval_sessions(meta.raw),
-        )
-        shown = ", ".join(f"{g}×{n}" for g, n in DEMO_SCRIPT)
+        script = write_frames(args, cfg, frames)
+        locate = cfg.get("locate", {}).get("method", "fixed")
         log.info(
-            "replaying %d real frames at %.0f fps: %s",
-            sum(n for _, n in DEMO_SCRIPT),
+            "model %s, locate %s; replaying %d real %s at %.0f fps: %s",
+            Path(cfg["model"]["path"]).name,
+            locate,
+            sum(n for _, n in script),
+            "hand crops" if args.crops else "camera frames",
             args.fps,
-            shown,
+            ", ".join(f"{g}×{n}" for g, n in script),
         )
         broker = None
         if args.broker:
@@ -109,7 +144,6 @@ def main(argv: list[str] | None = None) -> int:
             host, port = broker.host, str(broker.port)
         cfg.setdefault("camera", {}).update(backend="replay", path=str(frames), fps=args.fps)
         cfg.setdefault("mqtt", {}).update(host=host, port=int(port))
-        cfg.setdefault("model", {})["path"] = str(model)
         device = cfg["mqtt"].setdefault("device_id", "demo")
         config = Path(tmp) / "demo.toml"
         config.write_text(dump_toml(cfg))
@@ -134,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             if broker:
                 broker.close()
     commands = CommandMap(profile)
-    expected = [c for c in (commands.command_for(g) for g, _ in DEMO_SCRIPT) if c]
+    expected = [c for c in (commands.command_for(g) for g, _ in script) if c]
     moves = [c for c, _ in car.actions if c != "stop"]
     log.info("daemon exited with %d", rc)
     log.info("car moved: %s", ", ".join(moves) or "(never)")

@@ -5,17 +5,36 @@ from __future__ import annotations
 import subprocess
 import sys
 
+MOVES = "forward, left, right, backward"
 
-def test_demo_drives_the_simulated_car_through_the_script_and_exits_0(datasets, image_model):
+
+def run_demo(datasets, *extra: str) -> str:
     res = subprocess.run(
-        [sys.executable, "-m", "edge.demo", "--datasets", str(datasets), "--fps", "30"],
+        [sys.executable, "-m", "edge.demo", "--datasets", str(datasets), "--fps", "30", *extra],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
-    log = res.stderr
+    return res.stderr
+
+
+def test_demo_runs_the_shipped_pipeline_on_whole_frames_and_drives_the_car(
+    datasets, default_model, mediapipe_models
+):
+    log = run_demo(datasets)
+    # what the user gets: the default model, the hand tracker, whole camera frames
+    assert f"model {default_model.name}, locate tracker; replaying 130 real camera frames" in log
     assert "daemon exited with 0" in log
-    assert "car moved: forward, left, right, backward" in log
-    assert "script asked for: forward, left, right, backward" in log
+    assert f"car moved: {MOVES}" in log
+    assert f"script asked for: {MOVES}" in log
+    assert log.index("car: FORWARD") < log.index("car: LEFT") < log.index("car: RIGHT")
+    assert log.index("car: RIGHT") < log.index("car: BACKWARD")
+
+
+def test_demo_with_crops_and_the_image_model_through_the_fixed_box(datasets, image_model):
+    log = run_demo(datasets, "--crops", "--model", str(image_model), "--seed", "1")
+    assert f"model {image_model.name}, locate fixed; replaying 130 real hand crops" in log
+    assert "daemon exited with 0" in log
+    assert f"car moved: {MOVES}" in log
     assert log.index("car: FORWARD") < log.index("car: LEFT") < log.index("car: RIGHT")

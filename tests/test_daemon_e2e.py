@@ -44,6 +44,23 @@ SCRIPT = (
     ("none", 10),
 )
 EXPECTED = ["forward", "stop", "left", "stop", "backward", "stop"]
+# The same story in whole camera frames for the shipped pipeline (hand tracker + default model):
+# gaps are frames with no hand or with a hand that makes no command (3 or 4 fingers).
+FRAMES_SCRIPT = (
+    ("nohand", 6),
+    ("up", 7),
+    ("left", 1),
+    ("up", 7),
+    ("none", 6),
+    ("right", 1),
+    ("nohand", 6),
+    ("left", 14),
+    ("none", 10),
+    ("stop", 12),
+    ("nohand", 10),
+    ("down", 14),
+    ("none", 10),
+)
 
 
 class Daemon:
@@ -143,6 +160,42 @@ def test_replayed_gestures_become_the_expected_commands_in_order(
     assert stats and stats[-1]["fps"] > 0 and "classify" in stats[-1]["latency_ms"]
     assert stats[-1]["runtime"] and stats[-1]["model"].endswith(".tflite")
     assert [m.payload for m in rec.on("status")] == ["online", "offline"]
+
+
+def test_the_shipped_pipeline_turns_whole_replayed_frames_into_the_expected_commands(
+    tmp_path,
+    broker,
+    whole_frames_factory,
+    default_model,
+    mediapipe_models,
+    recorder_factory,
+    daemons,
+):
+    frames = whole_frames_factory("e2e-frames", FRAMES_SCRIPT)
+    d = Daemon(
+        tmp_path,
+        broker,
+        frames,
+        model={"path": str(default_model)},
+        locate={
+            "method": "tracker",
+            "palm_model": str(mediapipe_models / "palm_detection_full.tflite"),
+            "landmark_model": str(mediapipe_models / "hand_landmark_full.tflite"),
+        },
+    )
+    daemons.append(d)
+    rec = recorder_factory(f"{d.root}/#")
+    assert d.start().wait() == 0, d.log
+    commands = [m.json() for m in rec.on("command")]
+    assert (commands[-1]["command"], commands[-1]["reason"]) == ("stop", "shutdown")
+    decided = [c["command"] for c in commands[:-1]]
+    assert collapse(decided) == EXPECTED, d.log
+    assert "right" not in decided  # the single odd frames did nothing
+    gestures = collapse([m.json()["gesture"] for m in rec.on("gesture")])
+    assert [g for g in gestures if g != "none"] == ["up", "left", "stop", "down"]
+    stats = rec.on("stats")[-1].json()
+    assert stats["model"].endswith(default_model.name)
+    assert stats["latency_ms"]["locate"]["p50"] > 0.5  # the tracker ran
 
 
 def test_deadman_stops_a_held_gesture_once_when_confident_frames_end(
