@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from convert.data import DataError, Dataset, log_counts
 from convert.export import Thresholds, export, input_spec_for
@@ -48,6 +51,7 @@ def train_and_export(
     checkpoint: str | Path | None = None,
     notes: list[str] | None = None,
     verbose: int = 1,
+    refit: bool = False,
 ) -> dict[str, Any]:
     """Split by group, train, quantize, evaluate float and int8, write NAME.{tflite,json,md,png}.
 
@@ -64,6 +68,8 @@ def train_and_export(
         checkpoint: where the best `.keras` goes (default NAME.keras beside `out`).
         notes: extra lines for the report's data section.
         verbose: Keras progress (1 bar, 2 line per epoch, 0 silent).
+        refit: after selection, train afresh on training + validation groups for the best
+            epoch count (the evaluation groups stay unseen).
 
     Returns:
         The json written beside the model.
@@ -84,6 +90,15 @@ def train_and_export(
     )
     checkpoint = Path(checkpoint) if checkpoint else out.with_suffix(".keras")
     model, history = train(fit_data, val_data, labels, settings, checkpoint, verbose)
+    refit_epochs = None
+    if refit and validation["size"]:
+        # the validation groups chose the epoch count; now learn from them too
+        refit_epochs = int(np.argmin(history["val_loss"])) + 1
+        log.info("refitting on training + validation groups for %d epochs", refit_epochs)
+        no_eval = split.eval.subset(np.zeros(len(split.eval), dtype=bool))
+        rates = history["learning_rate"][:refit_epochs]
+        refit_settings = replace(settings, epochs=refit_epochs)
+        model, _ = train(split.train, no_eval, labels, refit_settings, checkpoint, verbose, rates)
     spec = input_spec_for(model, 1.0, 0.0, crop_margin)
     source = {
         "data": data.source,
@@ -93,6 +108,7 @@ def train_and_export(
             **settings.as_dict(),
             "epochs_run": len(history.get("loss", [])),
             "best_val_loss": min(history.get("val_loss", [float("nan")])),
+            "refit_epochs_on_train_and_validation": refit_epochs,
         },
         "keras_model": str(checkpoint),
         "seed": settings.seed,

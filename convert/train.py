@@ -101,6 +101,7 @@ def train(
     settings: TrainSettings,
     checkpoint: str | Path,
     verbose: int = 1,
+    lr_schedule: list[float] | None = None,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Train a fresh model and return the best checkpoint (lowest validation loss).
 
@@ -111,6 +112,8 @@ def train(
         settings: hyper-parameters and seed.
         checkpoint: where the best `.keras` model is saved.
         verbose: Keras progress output (1 = progress bar, 2 = a line per epoch, 0 = silent).
+        lr_schedule: replay these per-epoch learning rates for a fixed number of epochs (a refit
+            without validation data) and keep the final weights instead of the best ones.
 
     Returns:
         (the best model reloaded from `checkpoint`, the training history).
@@ -131,15 +134,21 @@ def train(
     checkpoint = Path(checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     monitor = "val_loss" if len(eval_data) else "loss"
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor=monitor, factor=0.5, patience=max(1, settings.patience // 3), min_lr=1e-5
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=settings.patience, restore_best_weights=True
-        ),
-    ]
+    if lr_schedule:
+        schedule = list(lr_schedule)
+        callbacks: list[Any] = [
+            keras.callbacks.LearningRateScheduler(lambda e, _: schedule[min(e, len(schedule) - 1)])
+        ]
+    else:
+        callbacks = [
+            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=0.5, patience=max(1, settings.patience // 3), min_lr=1e-5
+            ),
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=settings.patience, restore_best_weights=True
+            ),
+        ]
     log.info(
         "training %d params on %d images (%d eval), %d epochs max",
         model.count_params(),
@@ -157,5 +166,7 @@ def train(
         callbacks=callbacks,
         verbose=verbose,
     )
+    if lr_schedule:
+        model.save(str(checkpoint))
     best = keras.models.load_model(str(checkpoint))
     return best, {k: [float(v) for v in vs] for k, vs in history.history.items()}
