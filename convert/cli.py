@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--flip", action="store_true", help="horizontal flips (swaps left/right labels)")
+    p.add_argument("--refit", action="store_true", help="then retrain on train+validation groups")
     p.add_argument("--keras-out", type=Path, help="best checkpoint (default NAME.keras)")
     p.add_argument("--progress", choices=("bar", "epoch", "none"), default="bar")
     _threshold_args(p)
@@ -155,6 +156,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         crop_margin=args.margin,
         checkpoint=args.keras_out,
         verbose={"bar": 1, "epoch": 2, "none": 0}[args.progress],
+        refit=args.refit,
     )
     _summary(args.out)
     return EX_OK
