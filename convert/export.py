@@ -19,6 +19,9 @@ from edge.runtime import load_interpreter
 log = logging.getLogger(__name__)
 
 
+REJECTED = ".rejected"
+
+
 class ParityError(RuntimeError):
     """The int8 model disagrees with the float model more than allowed."""
 
@@ -105,12 +108,14 @@ def export(
 
     Raises:
         DataError: output size differs from the label count, or a label is unknown.
-        ParityError: after writing, if agreement or accuracy drop break `thresholds`.
+        ParityError: agreement or accuracy drop break `thresholds`; the pair is then kept as
+            NAME.rejected.{tflite,json} and an existing NAME.tflite is left as it was.
     """
     from convert.train import encode
 
     check_output(model, labels)
-    out = Path(out).with_suffix(".tflite")
+    final = Path(out).with_suffix(".tflite")
+    out = rejected_path(final)  # staged here; moved to `final` only when parity holds
     y_eval = encode(evaluation, labels)
     log.info("quantizing (calibration: %d training images)", len(calibration))
     data = to_int8_tflite(
@@ -147,9 +152,18 @@ def export(
         raise ParityError(
             f"int8 model fails parity: agreement {agreement:.3f} (min "
             f"{thresholds.min_agreement}), accuracy drop {drop:.1f} points (max "
-            f"{thresholds.max_accuracy_drop}); files written for inspection: {out}"
+            f"{thresholds.max_accuracy_drop}); kept for inspection as {out} ({final} untouched)"
         )
+    for suffix in (".md", ".png"):  # a stale report of an earlier rejected attempt
+        out.with_suffix(suffix).unlink(missing_ok=True)
+    out.with_suffix(".json").replace(final.with_suffix(".json"))
+    out.replace(final)
     return meta
+
+
+def rejected_path(tflite_path: Path) -> Path:
+    """Where a model that fails the parity check is kept: NAME.rejected.tflite."""
+    return tflite_path.with_name(f"{tflite_path.stem}{REJECTED}.tflite")
 
 
 def predict_tflite_after_meta(
@@ -172,7 +186,7 @@ def _meta(
 ) -> dict[str, Any]:
     in_info, out_info = _tensor_info(out)
     meta: dict[str, Any] = {
-        "name": out.stem,
+        "name": out.stem.removesuffix(REJECTED),
         "labels": list(labels),
         "kind": "image",
         "input": {

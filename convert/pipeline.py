@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError, Dataset, log_counts
-from convert.export import Thresholds, export, input_spec_for
+from convert.export import ParityError, Thresholds, export, input_spec_for, rejected_path
 from convert.report import write_report
 from convert.split import group_split
 from convert.train import TrainSettings, train
@@ -114,14 +114,9 @@ def train_and_export(
         "seed": settings.seed,
         "notes": notes or [],
     }
-    try:
-        meta = export(
-            model, labels, split.train, split.eval, spec, out, source, thresholds or Thresholds()
-        )
-    finally:
-        if out.with_suffix(".json").is_file() and out.exists():
-            _report_if_possible(out)
-    return meta
+    return _export_and_report(
+        model, labels, split.train, split.eval, spec, out, source, thresholds or Thresholds()
+    )
 
 
 def quantize_and_export(
@@ -170,11 +165,7 @@ def quantize_and_export(
         "seed": 0,
         "notes": [f"user model {model_path.name}; its preprocessing recorded as given"],
     }
-    try:
-        return export(model, labels, calibration, evaluation, spec, out, source, thresholds)
-    finally:
-        if out.with_suffix(".json").is_file():
-            _report_if_possible(out)
+    return _export_and_report(model, labels, calibration, evaluation, spec, out, source, thresholds)
 
 
 def validation_split(
@@ -219,6 +210,26 @@ def validation_split(
             "size": 0,
         },
     )
+
+
+def _export_and_report(
+    model: Any,
+    labels: list[str],
+    calibration: Dataset,
+    evaluation: Dataset,
+    spec: InputSpec,
+    out: Path,
+    source: dict[str, Any],
+    thresholds: Thresholds,
+) -> dict[str, Any]:
+    """`export`, then the report of whichever pair it wrote (accepted or rejected)."""
+    try:
+        meta = export(model, labels, calibration, evaluation, spec, out, source, thresholds)
+    except ParityError:
+        _report_if_possible(rejected_path(out))
+        raise
+    _report_if_possible(out)
+    return meta
 
 
 def _report_if_possible(out: Path) -> None:

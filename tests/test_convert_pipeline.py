@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -119,11 +120,17 @@ def test_parity_failure_exits_1_and_says_why(trained_model: TrainedModel, tmp_pa
     args = [a for a in TINY_ARGS]
     args[args.index("--min-agreement") + 1] = "1.01"  # no model can reach it
     out = tmp_path / "strict.tflite"
+    shutil.copy(trained_model.tflite, out)  # a model that was there before
+    shutil.copy(trained_model.tflite.with_suffix(".json"), out.with_suffix(".json"))
+    before = sha256_file(out)
     code = main(["train", "--data", str(trained_model.data), "-o", str(out), *args])
     assert code == 1
     assert "fails parity" in caplog.text
-    assert out.is_file() and out.with_suffix(".json").is_file()  # kept for inspection
-    assert json.loads(out.with_suffix(".json").read_text())["metrics"]["parity"]["ok"] is False
+    assert sha256_file(out) == before  # a failing model never replaces the one the device loads
+    rejected = out.with_name("strict.rejected.tflite")
+    assert rejected.is_file() and rejected.with_suffix(".md").is_file()  # kept for inspection
+    raw = json.loads(rejected.with_suffix(".json").read_text())
+    assert raw["metrics"]["parity"]["ok"] is False
 
 
 def test_train_on_a_box_csv_uses_sessions_as_groups_and_adds_none(datasets, tmp_path):
