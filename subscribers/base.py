@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import threading
@@ -178,3 +179,27 @@ def parse_command(payload: bytes) -> dict[str, Any] | None:
     if not isinstance(ts, (int, float)) or isinstance(ts, bool):
         return None
     return message
+
+
+def connection_args(description: str | None, timeout: float) -> argparse.ArgumentParser:
+    """The command-line options every example subscriber shares (broker, device, timeout)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="localhost")
+    parser.add_argument("--port", type=int, default=1883)
+    parser.add_argument("--device", default="+", help="device_id to follow (default: any)")
+    parser.add_argument(
+        "--timeout", type=float, default=timeout, help="stop after this long without a command"
+    )
+    return parser
+
+
+def serve(subscriber: SafeSubscriber) -> int:
+    """Run a subscriber until Ctrl-C; it stops the vehicle on the way out."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with subscriber:
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
-import time
 from typing import Any
 
-from subscribers.base import STOP, SafeSubscriber
+from subscribers.base import STOP, SafeSubscriber, connection_args, serve
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +55,15 @@ class Drone(SafeSubscriber):
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m subscribers.drone --host H [--device ID] [--fake]`."""
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--host", default="localhost")
-    p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--device", default="+")
-    p.add_argument("--timeout", type=float, default=0.8)
-    p.add_argument("--fake", action="store_true", help="use subscribers.fake_drone (no drone)")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = connection_args(__doc__, timeout=0.8)
+    parser.add_argument("--fake", action="store_true", help="use subscribers.fake_drone (no drone)")
+    args = parser.parse_args(argv)
     drone = None
     if args.fake:
         from subscribers.fake_drone import Tello
 
         drone = Tello()
-    with Drone(args.host, args.port, args.device, timeout=args.timeout, drone=drone):
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    return serve(Drone(args.host, args.port, args.device, timeout=args.timeout, drone=drone))
 
 
 if __name__ == "__main__":

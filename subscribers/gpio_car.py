@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
-import time
 from types import ModuleType
 from typing import Any
 
-from subscribers.base import STOP, SafeSubscriber
+from subscribers.base import STOP, SafeSubscriber, connection_args, serve
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +66,10 @@ class GpioCar(SafeSubscriber):
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m subscribers.gpio_car --host H [--device ID]` on the Pi that drives the motors."""
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--host", default="localhost")
-    p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--device", default="+")
-    p.add_argument("--timeout", type=float, default=1.0)
-    p.add_argument("--speed", type=float, default=0.6)
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with GpioCar(args.host, args.port, args.device, timeout=args.timeout, speed=args.speed):
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    parser = connection_args(__doc__, timeout=1.0)
+    parser.add_argument("--speed", type=float, default=0.6)
+    args = parser.parse_args(argv)
+    return serve(GpioCar(args.host, args.port, args.device, timeout=args.timeout, speed=args.speed))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import time
 from typing import Any
 
-from subscribers.base import STOP, SafeSubscriber
+from subscribers.base import STOP, SafeSubscriber, connection_args, serve
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +57,8 @@ class SimCar(SafeSubscriber):
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m subscribers.sim_car --host H --port P [--device ID]`: run until Ctrl-C."""
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--host", default="localhost")
-    p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--device", default="+", help="device_id to follow (default: any)")
-    p.add_argument(
-        "--timeout", type=float, default=1.0, help="stop after this long without a command"
-    )
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with SimCar(args.host, args.port, args.device, timeout=args.timeout):
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-    return 0
+    args = connection_args(__doc__, timeout=1.0).parse_args(argv)
+    return serve(SimCar(args.host, args.port, args.device, timeout=args.timeout))
 
 
 if __name__ == "__main__":
