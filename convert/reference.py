@@ -113,7 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-fraction", type=float, default=0.3)
-    p.add_argument("--refit", action="store_true", help="retrain on train+validation groups")
+    p.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="keep the selected checkpoint instead of retraining on train+validation groups",
+    )
     p.add_argument("--save-samples", type=Path, help="write a few crops per class here")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -145,6 +145,13 @@ def write_report(tflite_path: str | Path) -> Path:
             ),
             "",
         ]
+        refit = (src.get("training") or {}).get("refit_epochs_on_train_and_validation")
+        if refit:
+            lines += [
+                f"Then refit: trained afresh on training + validation groups for {refit} epochs "
+                "(the selected count, same learning-rate schedule); evaluation groups unseen.",
+                "",
+            ]
     for note in src.get("notes", []):
         lines.append(f"- {note}")
     if src.get("training"):
