@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks bench-hands test-tflite-runtime
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 # The device side only (no TensorFlow): enough for `make demo` and for a Pi.
 $(VENV)/.stamp-edge: pyproject.toml
@@ -63,6 +63,11 @@ $(TFLITE_VENV)/.stamp: pyproject.toml
 
 test-tflite-runtime: venv $(TFLITE_VENV)/.stamp  ## classify with tflite-runtime, compare with LiteRT
 	$(VENV)/bin/pytest -q tests/test_edge_tflite_runtime.py
+
+# Not part of `make test`: root, QEMU, ../shared/tools/arm64, and many minutes of emulation.
+.PHONY: arm64-check
+arm64-check: venv models  ## root: install + classify on emulated aarch64 (Pi 4, Pi 5), compare with x86 (docs/deploy.md)
+	DATASETS=$(DATASETS) bash scripts/arm64-check.sh
 
 reference-model: venv  ## train the shipped image model (models/gestures-image.*; minutes of CPU, not CI)
 	$(PY) -m convert.reference --datasets $(DATASETS) --out models/gestures-image.tflite
