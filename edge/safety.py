@@ -17,13 +17,15 @@ class SafetyGate:
     - A new command is sent at once and re-sent every `repeat_interval` while it is held.
     - Release (the smoothed gesture maps to no command) sends `stop` once, then silence.
     - Deadman: a held command whose gesture has had no confident raw frame for `hold_timeout`
-      sends `stop` once, then silence until confident frames return.
+      sends `stop` once, then silence: the command is latched off until the gesture is
+      released or changes, so a stray confident frame cannot restart the vehicle.
     - Stall: no frame at all for `stall_timeout` sends `stop` once per stall.
     """
 
     def __init__(self, cfg: SafetyConfig, now: float) -> None:
         self.cfg = cfg
         self.active: str | None = None
+        self.latched: str | None = None  # stopped by the deadman; needs a release to re-arm
         self.stalled = False
         self.stalls = 0
         self._last_sent = float("-inf")
@@ -48,11 +50,15 @@ class SafetyGate:
         self._last_frame = ts
         self.stalled = False
         if command is None:
+            self.latched = None
             return self._stop(gesture, confidence, ts, "release")
+        if command == self.latched:
+            return []
+        self.latched = None
         if confident:
             self._last_confident = ts
         if ts - self._last_confident > self.cfg.hold_timeout:
-            return self._stop(gesture, confidence, ts, "deadman")
+            return self._deadman(gesture, confidence, ts)
         if command != self.active:
             self.active = command
             return [self._send(command, gesture, confidence, ts, "gesture")]
@@ -69,7 +75,7 @@ class SafetyGate:
         """
         out: list[Command] = []
         if self.active is not None and now - self._last_confident > self.cfg.hold_timeout:
-            out += self._stop("none", 0.0, now, "deadman")
+            out += self._deadman("none", 0.0, now)
         if now - self._last_frame <= self.cfg.stall_timeout:
             return out, False
         if not self.stalled:
@@ -90,6 +96,10 @@ class SafetyGate:
         """The `stop` sent on SIGTERM/SIGINT, whatever the state."""
         self.active = None
         return self._send(STOP, "none", 0.0, now, "shutdown")
+
+    def _deadman(self, gesture: str, confidence: float, ts: float) -> list[Command]:
+        self.latched = self.active
+        return self._stop(gesture, confidence, ts, "deadman")
 
     def _stop(self, gesture: str, confidence: float, ts: float, reason: str) -> list[Command]:
         was, self.active = self.active, None

@@ -199,14 +199,29 @@ def test_the_shipped_pipeline_turns_whole_replayed_frames_into_the_expected_comm
 
 
 def test_deadman_stops_a_held_gesture_once_when_confident_frames_end(
-    tmp_path, broker, frames_factory, recorder_factory, daemons
+    tmp_path,
+    broker,
+    whole_frames_factory,
+    default_model,
+    mediapipe_models,
+    recorder_factory,
+    daemons,
 ):
-    frames = frames_factory("deadman", (("none", 4), ("up", 12), ("none", 30)), seed=2)
+    # The hand leaves the frame: with the hand tracker there is no hand, so no prediction at
+    # all (a fixed box would still classify the background, and any model may misread some).
+    script = (("nohand", 4), ("up", 12), ("nohand", 30))
+    frames = whole_frames_factory("deadman", script, seed=2)
     # exit = 0 keeps the smoothed gesture held forever: only the deadman can stop it
     d = Daemon(
         tmp_path,
         broker,
         frames,
+        model={"path": str(default_model)},
+        locate={
+            "method": "tracker",
+            "palm_model": str(mediapipe_models / "palm_detection_full.tflite"),
+            "landmark_model": str(mediapipe_models / "hand_landmark_full.tflite"),
+        },
         smoothing={"exit": 0.0},
         safety={"hold_timeout": 0.5, "repeat_interval": 0.2},
     )

@@ -117,7 +117,18 @@ def test_gate_deadman_stops_once_when_confident_frames_dry_up():
         sent += commands(g.on_frame("forward", "up", 0.5, False, i * 0.1))
     assert ("stop", "deadman") in sent and sent.count(("stop", "deadman")) == 1
     assert sent[-1] == ("stop", "deadman")  # then silence
-    assert commands(g.on_frame("forward", "up", 0.9, True, 4.0)) == [("forward", "gesture")]
+    # a stray confident frame while the gesture is still held does not restart the vehicle
+    assert commands(g.on_frame("forward", "up", 0.9, True, 4.0)) == []
+    # a release re-arms it; the next held gesture starts again
+    assert commands(g.on_frame(None, "none", 0.9, False, 4.1)) == []
+    assert commands(g.on_frame("forward", "up", 0.9, True, 4.2)) == [("forward", "gesture")]
+
+
+def test_gate_deadman_latch_gives_way_to_a_different_command():
+    g = SafetyGate(SAFETY, now=0.0)
+    g.on_frame("forward", "up", 0.9, True, 0.0)
+    assert commands(g.on_frame("forward", "up", 0.5, False, 2.0)) == [("stop", "deadman")]
+    assert commands(g.on_frame("left", "left", 0.9, True, 2.1)) == [("left", "gesture")]
 
 
 def test_gate_stall_stops_once_and_asks_for_a_reopen_each_period():
