@@ -61,7 +61,8 @@ def _full_range(spec: InputSpec) -> np.ndarray:
     return (np.repeat(ramp[..., None], 3, axis=2) * spec.pixel_scale + spec.pixel_offset)[None]
 
 
-def _tensor_info(tflite_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def tensor_info(tflite_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Shape, dtype and (scale, zero_point) of a model's input and output, for its json."""
     interpreter, _ = load_interpreter(tflite_path, 1, None)
     out = []
     for det in (interpreter.get_input_details()[0], interpreter.get_output_details()[0]):
@@ -184,7 +185,7 @@ def _meta(
     agreement: float | None,
     sizes: dict[str, int],
 ) -> dict[str, Any]:
-    in_info, out_info = _tensor_info(out)
+    in_info, out_info = tensor_info(out)
     meta: dict[str, Any] = {
         "name": out.stem.removesuffix(REJECTED),
         "labels": list(labels),

@@ -12,6 +12,7 @@ import numpy as np
 
 from convert.data import DataError
 from convert.evaluate import metrics
+from convert.export import tensor_info
 from convert.landmarks import Landmarks
 from convert.quantize import float_tflite_size, to_int8_tflite, write_tflite
 from edge.artifact import write_meta
@@ -184,19 +185,7 @@ def export_landmarks(
 def _meta(
     names: list[str], out: Path, source: dict[str, Any], m: dict[str, Any], sizes: dict[str, int]
 ) -> dict[str, Any]:
-    from edge.runtime import load_interpreter
-
-    interpreter, _ = load_interpreter(out, 1)
-    info = []
-    for det in (interpreter.get_input_details()[0], interpreter.get_output_details()[0]):
-        scale, zero = det["quantization"]
-        info.append(
-            {
-                "shape": [int(v) for v in det["shape"]],
-                "dtype": det["dtype"].__name__,
-                "quantization": {"scale": float(scale), "zero_point": int(zero)},
-            }
-        )
+    info = tensor_info(out)
     return {
         "name": out.stem,
         "labels": list(names),

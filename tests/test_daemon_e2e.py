@@ -127,6 +127,18 @@ def up_frames(frames_factory) -> Path:
     return frames_factory("up", (("up", 12),), seed=1)
 
 
+def shipped_pipeline(model: Path, mediapipe: Path) -> dict[str, dict]:
+    """Config sections for the shipped pipeline: landmark model + hand tracker (full models)."""
+    return {
+        "model": {"path": str(model)},
+        "locate": {
+            "method": "tracker",
+            "palm_model": str(mediapipe / "palm_detection_full.tflite"),
+            "landmark_model": str(mediapipe / "hand_landmark_full.tflite"),
+        },
+    }
+
+
 def collapse(values: list[str]) -> list[str]:
     return [k for k, _ in itertools.groupby(values)]
 
@@ -176,12 +188,7 @@ def test_the_shipped_pipeline_turns_whole_replayed_frames_into_the_expected_comm
         tmp_path,
         broker,
         frames,
-        model={"path": str(default_model)},
-        locate={
-            "method": "tracker",
-            "palm_model": str(mediapipe_models / "palm_detection_full.tflite"),
-            "landmark_model": str(mediapipe_models / "hand_landmark_full.tflite"),
-        },
+        **shipped_pipeline(default_model, mediapipe_models),
     )
     daemons.append(d)
     rec = recorder_factory(f"{d.root}/#")
@@ -216,12 +223,7 @@ def test_deadman_stops_a_held_gesture_once_when_confident_frames_end(
         tmp_path,
         broker,
         frames,
-        model={"path": str(default_model)},
-        locate={
-            "method": "tracker",
-            "palm_model": str(mediapipe_models / "palm_detection_full.tflite"),
-            "landmark_model": str(mediapipe_models / "hand_landmark_full.tflite"),
-        },
+        **shipped_pipeline(default_model, mediapipe_models),
         smoothing={"exit": 0.0},
         safety={"hold_timeout": 0.5, "repeat_interval": 0.2},
     )
