@@ -46,19 +46,15 @@ def user_keras(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return path
 
 
-def test_user_model_quantizes_with_its_preprocessing_recorded(
-    user_keras: Path, tiny_dataset: Path, tmp_path: Path
-):
-    import keras
-
-    out = tmp_path / "theirs.tflite"
-    code = main(
+def quantize_user_model(model: Path, data: Path, out: Path) -> int:
+    """`gesture-convert quantize` on a user's model that wants pixels scaled to [0, 1]."""
+    return main(
         [
             "quantize",
             "--keras",
-            str(user_keras),
+            str(model),
             "--data",
-            str(tiny_dataset),
+            str(data),
             "-o",
             str(out),
             "--pixel-scale",
@@ -69,6 +65,15 @@ def test_user_model_quantizes_with_its_preprocessing_recorded(
             "10",
         ]
     )
+
+
+def test_user_model_quantizes_with_its_preprocessing_recorded(
+    user_keras: Path, tiny_dataset: Path, tmp_path: Path
+):
+    import keras
+
+    out = tmp_path / "theirs.tflite"
+    code = quantize_user_model(user_keras, tiny_dataset, out)
     assert code == 0
     raw = json.loads(out.with_suffix(".json").read_text())
     assert raw["labels"] == ["fist", "peace", "stop"]  # read from the data folder
@@ -91,23 +96,7 @@ def test_user_model_quantizes_with_its_preprocessing_recorded(
 
 def test_legacy_h5_model_quantizes_too(user_keras: Path, tiny_dataset: Path, tmp_path: Path):
     out = tmp_path / "theirs-h5.tflite"
-    code = main(
-        [
-            "quantize",
-            "--keras",
-            str(user_keras.with_suffix(".h5")),
-            "--data",
-            str(tiny_dataset),
-            "-o",
-            str(out),
-            "--pixel-scale",
-            PIXEL_SCALE,
-            "--min-agreement",
-            "0.9",
-            "--max-accuracy-drop",
-            "10",
-        ]
-    )
+    code = quantize_user_model(user_keras.with_suffix(".h5"), tiny_dataset, out)
     assert code == 0
     with TFLiteModel(out) as model:
         assert model.labels == ("fist", "peace", "stop")
