@@ -207,16 +207,23 @@ def _meta(
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     if m_float is not None and m_int8 is not None:
-        meta["metrics"] = {
-            "float_accuracy": m_float["accuracy"],
-            "int8_accuracy": m_int8["accuracy"],
-            "agreement": round(float(agreement or 0.0), 4),
-            "per_class_f1": {k: v["f1"] for k, v in m_int8["per_class"].items()},
-            "weighted_f1": m_int8["weighted_f1"],
-            "float_weighted_f1": m_float["weighted_f1"],
-            "eval_size": m_int8["size"],
-            "confusion": m_int8["confusion"],
-            "float": m_float,
-            "int8": m_int8,
-        }
+        meta["metrics"] = metrics_block(m_float, m_int8, float(agreement or 0.0))
     return meta
+
+
+def metrics_block(
+    m_float: dict[str, Any], m_int8: dict[str, Any], agreement: float
+) -> dict[str, Any]:
+    """The json's `metrics` (DESIGN.md) from the float and int8 evaluations of one split."""
+    return {
+        "float_accuracy": m_float["accuracy"],
+        "int8_accuracy": m_int8["accuracy"],
+        "agreement": round(agreement, 4),
+        "per_class_f1": {k: v["f1"] for k, v in m_int8["per_class"].items()},
+        "weighted_f1": m_int8["weighted_f1"],
+        "float_weighted_f1": m_float["weighted_f1"],
+        "eval_size": m_int8["size"],
+        "confusion": m_int8["confusion"],
+        "float": m_float,
+        "int8": m_int8,
+    }

@@ -12,7 +12,7 @@ import numpy as np
 
 from convert.data import DataError
 from convert.evaluate import metrics
-from convert.export import tensor_info
+from convert.export import metrics_block, tensor_info
 from convert.landmarks import Landmarks
 from convert.quantize import float_tflite_size, to_int8_tflite, write_tflite
 from edge.artifact import write_meta
@@ -145,17 +145,8 @@ def export_landmarks(
     agreement = float(np.mean(p_float == p_int8)) if len(y) else 1.0
     sizes = {"float_tflite_bytes": float_tflite_size(model), "int8_tflite_bytes": len(data)}
     m = {
-        "float_accuracy": m_float["accuracy"],
-        "int8_accuracy": m_int8["accuracy"],
-        "agreement": round(agreement, 4),
-        "per_class_f1": {k: v["f1"] for k, v in m_int8["per_class"].items()},
+        **metrics_block(m_float, m_int8, agreement),
         "per_class_recall": {k: v["recall"] for k, v in m_int8["per_class"].items()},
-        "weighted_f1": m_int8["weighted_f1"],
-        "float_weighted_f1": m_float["weighted_f1"],
-        "eval_size": m_int8["size"],
-        "confusion": m_int8["confusion"],
-        "float": m_float,
-        "int8": m_int8,
         "parity": {
             "ok": agreement >= min_agreement,
             "min_agreement": min_agreement,
