@@ -1,32 +1,46 @@
-"""A subscriber that consumes gesturepilot commands safely (DESIGN.md safety chain, step 6)."""
+"""A subscriber that consumes gesturepilot commands safely (DESIGN.md safety chain, 6 and 7)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import threading
 import time
+from collections import Counter
 from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from edge.clock import SYSTEM_CLOCK, Clock
+from subscribers.freshness import Freshness, Sequence, parse_command
 
 log = logging.getLogger(__name__)
 
 STOP = "stop"
+MAX_STATUS = 64  # bytes; `online` / `offline`
+
+__all__ = ["STOP", "SafeSubscriber", "connection_args", "parse_command", "serve"]
 
 
 class SafeSubscriber:
     """Subscribes to `<prefix>/<device_id>/{command,status}` and drives a vehicle through `act`.
 
-    Safety rules, whatever the daemon does:
+    Safety rules, whatever the daemon, the broker or anyone else on the broker does:
     - stopped at start-up, until the first fresh command arrives;
     - stop when no command arrived within `timeout` seconds (the daemon repeats held commands);
     - stop when `status` turns `offline` (the daemon's goodbye or its Last Will);
-    - drop duplicate or out-of-order `seq` and malformed payloads, with a logged warning;
-    - with `max_age`, drop commands whose capture `ts` is older than that (needs synced clocks).
+    - execute only fresh commands: a command arriving more than `max_age` later than the
+      fastest delivery seen is dropped, so a burst released by a hung broker never moves the
+      vehicle, with or without synchronised clocks (subscribers.freshness);
+    - ignore retained commands (the daemon never retains one), malformed, oversized or deeply
+      nested payloads, non-finite or implausible `ts`, duplicate or out-of-order `seq`; no one
+      message (a huge `seq`, a forged `status`) locks the real daemon's commands out for more
+      than ~`SETTLE` s;
+    - an exception in any callback (or in `act`) is caught, logged and counted in `errors`:
+      the network thread never dies.
 
     Subclasses implement `act(command, message)`; it is called on every change of command,
     with `command == "stop"` for stops of any origin.
@@ -34,13 +48,17 @@ class SafeSubscriber:
 
     def __init__(
         self,
-        host: str = "localhost",
-        port: int = 1883,
-        device_id: str = "+",
+        host: str,
+        port: int,
+        device_id: str,
         prefix: str = "gesturepilot",
         timeout: float = 1.0,
-        max_age: float | None = None,
+        max_age: float = 0.5,
+        max_skew: float = 300.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        if not device_id or set(device_id) & set("+#/\0"):
+            raise ValueError(f"device_id {device_id!r}: name one daemon (no wildcards)")
         self.host, self.port = host, port
         self.root = f"{prefix}/{device_id}"
         self.timeout = timeout
@@ -49,11 +67,16 @@ class SafeSubscriber:
         self.reason = "start-up"
         self.accepted = 0
         self.rejected = 0
-        self._last_seq: dict[str, int] = {}
-        self._last_command_at = 0.0
+        self.errors = 0
+        self.rejections: Counter[str] = Counter()
+        self._clock = clock
+        self._freshness = Freshness(max_age, max_skew)
+        self._sequence = Sequence()
+        self._last_command_at = float("-inf")
         self._lock = threading.RLock()
         self._halt = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self._client.suppress_exceptions = True  # a backstop: our callbacks catch their own
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -69,7 +92,8 @@ class SafeSubscriber:
 
     def start(self, wait: float = 5.0) -> SafeSubscriber:
         """Connect, subscribe (waiting up to `wait` s) and start the timeout watchdog."""
-        self._client.connect_async(self.host, self.port, keepalive=10)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self._client.connect_async(self.host, self.port, keepalive=5)
         self._client.loop_start()
         self._watchdog.start()
         self._subscribed.wait(wait)
@@ -87,69 +111,105 @@ class SafeSubscriber:
             if self.current != STOP:
                 log.info("stop (%s)", reason)
                 self.current, self.reason = STOP, reason
-                self.act(STOP, {"command": STOP, "reason": reason})
+                self._act(STOP, {"command": STOP, "reason": reason})
+
+    def handle(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        """One message from the broker (what the MQTT thread calls); never raises."""
+        try:
+            name = topic.rpartition("/")[2]
+            if not topic.startswith(self.root + "/"):
+                self._reject("foreign topic", topic)
+            elif name == "status":
+                self._on_status(payload)
+            elif name == "command":
+                self._on_command(payload, retain)
+        except Exception:
+            self.errors += 1
+            log.exception("error handling a message on %r (ignored)", topic[:200])
+
+    def _act(self, command: str, message: dict[str, Any]) -> None:
+        try:
+            self.act(command, message)
+        except Exception:
+            self.errors += 1
+            log.exception("act(%r) failed", command)
+
+    def _reject(self, why: str, detail: object) -> None:
+        self.rejected += 1
+        self.rejections[why] += 1
+        log.warning("%s: %s", why, detail)
 
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        if reason.is_failure:
-            log.error("broker refused the connection: %s", reason)
-            return
-        client.subscribe([(f"{self.root}/command", 0), (f"{self.root}/status", 1)])
+        try:
+            if reason.is_failure:
+                log.error("broker refused the connection: %s", reason)
+                return
+            # retain-as-published: a retained command shows as one even when it arrives live
+            options = SubscribeOptions(qos=1, retainAsPublished=True)
+            client.subscribe([(f"{self.root}/command", options), (f"{self.root}/status", options)])
+        except Exception:
+            self.errors += 1
+            log.exception("on_connect failed")
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        self.stop("broker connection lost")
+        try:
+            self.stop("broker connection lost")
+        except Exception:
+            self.errors += 1
+            log.exception("on_disconnect failed")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        root, _, name = msg.topic.rpartition("/")
-        if name == "status":
-            self._on_status(root, msg.payload.decode(errors="replace"))
-        elif name == "command":
-            self._on_command(root, msg.payload)
+        self.handle(msg.topic, msg.payload, bool(msg.retain))
 
-    def _on_status(self, root: str, status: str) -> None:
-        with self._lock:
-            self._last_seq.pop(root, None)  # a restarted daemon starts a new sequence
+    def _on_status(self, payload: bytes) -> None:
+        status = payload[:MAX_STATUS].decode(errors="replace").strip()
+        # Only ever a stop: "online" resets nothing (anyone could publish it), and the next
+        # fresh command after a forged "offline" moves the vehicle again.
         if status != "online":
-            self.stop(f"daemon {status}")
+            self.stop(f"daemon {status or 'status cleared'}"[:80])
 
-    def _on_command(self, root: str, payload: bytes) -> None:
+    def _on_command(self, payload: bytes, retain: bool) -> None:
+        received, wall = self._clock.monotonic(), self._clock.time()
+        if retain:  # the daemon never retains a command: someone else's, or a stale one
+            self._reject("retained command ignored", repr(payload[:80]))
+            return
         message = parse_command(payload)
         with self._lock:
             if message is None:
-                self.rejected += 1
-                log.warning("malformed command ignored: %r", payload[:200])
+                self._reject("malformed command ignored", repr(payload[:80]))
                 return
-            seq = message["seq"]
-            last = self._last_seq.get(root)
-            if last is not None and seq <= last:
-                self.rejected += 1
-                log.warning(
-                    "command seq %d after %d dropped (duplicate or out of order)", seq, last
-                )
+            seq, ts = message["seq"], message["ts"]
+            stale = self._freshness.judge(ts, received, wall)
+            if stale is not None:
+                self._reject("stale command dropped", stale)
                 return
-            if self.max_age is not None and time.time() - message["ts"] > self.max_age:
-                self.rejected += 1
-                log.warning(
-                    "stale command dropped (captured %.1f s ago)", time.time() - message["ts"]
-                )
+            out_of_order = self._sequence.judge(seq, received)
+            if out_of_order is not None:
+                self._reject("command dropped", out_of_order)
                 return
-            self._last_seq[root] = seq
-            self._last_command_at = time.monotonic()
+            self._freshness.learn(ts, received)
+            self._sequence.commit(seq)
+            self._last_command_at = received
             self.accepted += 1
             command = message["command"]
             if command != self.current:
                 self.current, self.reason = command, "command"
-                self.act(command, message)
+                self._act(command, message)
 
     def _watch(self) -> None:
         while not self._halt.wait(min(0.05, self.timeout / 4)):
-            with self._lock:
-                idle = time.monotonic() - self._last_command_at
-                if self.current != STOP and idle > self.timeout:
-                    self.stop(f"no command for {idle:.1f} s")
+            try:
+                with self._lock:
+                    idle = self._clock.monotonic() - self._last_command_at
+                    if self.current != STOP and idle > self.timeout:
+                        self.stop(f"no command for {idle:.1f} s")
+            except Exception:
+                self.errors += 1
+                log.exception("watchdog check failed")
 
     def __enter__(self) -> SafeSubscriber:
         return self.start()
@@ -163,32 +223,22 @@ class SafeSubscriber:
         self.close()
 
 
-def parse_command(payload: bytes) -> dict[str, Any] | None:
-    """A command payload as a dict, or None when it is not a well-formed command."""
-    try:
-        message = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(message, dict):
-        return None
-    command, seq, ts = message.get("command"), message.get("seq"), message.get("ts")
-    if not isinstance(command, str) or not command:
-        return None
-    if not isinstance(seq, int) or isinstance(seq, bool):
-        return None
-    if not isinstance(ts, (int, float)) or isinstance(ts, bool):
-        return None
-    return message
-
-
 def connection_args(description: str | None, timeout: float) -> argparse.ArgumentParser:
     """The command-line options every example subscriber shares (broker, device, timeout)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--port", type=int, default=1883)
-    parser.add_argument("--device", default="+", help="device_id to follow (default: any)")
+    parser.add_argument(
+        "--device", required=True, help="the device_id of the one daemon to follow (no wildcards)"
+    )
     parser.add_argument(
         "--timeout", type=float, default=timeout, help="stop after this long without a command"
+    )
+    parser.add_argument(
+        "--max-age",
+        type=float,
+        default=0.5,
+        help="drop a command arriving this much later than the fastest delivery seen (s)",
     )
     return parser
 

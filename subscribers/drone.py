@@ -54,7 +54,7 @@ class Drone(SafeSubscriber):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m subscribers.drone --host H [--device ID] [--fake]`."""
+    """`python -m subscribers.drone --host H --device ID [--fake]`."""
     parser = connection_args(__doc__, timeout=0.8)
     parser.add_argument("--fake", action="store_true", help="use subscribers.fake_drone (no drone)")
     args = parser.parse_args(argv)
@@ -63,7 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         from subscribers.fake_drone import Tello
 
         drone = Tello()
-    return serve(Drone(args.host, args.port, args.device, timeout=args.timeout, drone=drone))
+    return serve(
+        Drone(
+            args.host,
+            args.port,
+            args.device,
+            timeout=args.timeout,
+            max_age=args.max_age,
+            drone=drone,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -65,11 +65,20 @@ class GpioCar(SafeSubscriber):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m subscribers.gpio_car --host H [--device ID]` on the Pi that drives the motors."""
+    """`python -m subscribers.gpio_car --host H --device ID` on the Pi that drives the motors."""
     parser = connection_args(__doc__, timeout=1.0)
     parser.add_argument("--speed", type=float, default=0.6)
     args = parser.parse_args(argv)
-    return serve(GpioCar(args.host, args.port, args.device, timeout=args.timeout, speed=args.speed))
+    return serve(
+        GpioCar(
+            args.host,
+            args.port,
+            args.device,
+            timeout=args.timeout,
+            max_age=args.max_age,
+            speed=args.speed,
+        )
+    )
 
 
 if __name__ == "__main__":

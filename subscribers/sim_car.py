@@ -56,9 +56,11 @@ class SimCar(SafeSubscriber):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m subscribers.sim_car --host H --port P [--device ID]`: run until Ctrl-C."""
+    """`python -m subscribers.sim_car --host H --port P --device ID`: run until Ctrl-C."""
     args = connection_args(__doc__, timeout=1.0).parse_args(argv)
-    return serve(SimCar(args.host, args.port, args.device, timeout=args.timeout))
+    return serve(
+        SimCar(args.host, args.port, args.device, timeout=args.timeout, max_age=args.max_age)
+    )
 
 
 if __name__ == "__main__":
