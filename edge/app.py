@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from edge.cameras import build_camera
 from edge.classify import build_classifier
+from edge.clock import SYSTEM_CLOCK
 from edge.commands import CommandMap
 from edge.config import Config
 from edge.locate import build_locator
 from edge.loop import DaemonLoop, Stages
-from edge.mqtt import Publisher
+from edge.mqtt import DuplicateDevice, Publisher
 from edge.notify import SystemdNotifier
 from edge.safety import SafetyGate
 from edge.smoothing import Smoother
@@ -44,7 +44,9 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         edge.cameras.CameraError: the camera cannot be opened at start.
         edge.locate.LocatorUnavailable: the configured hand locator is not installed.
         PreviewUnavailable: the preview was asked for but cannot bind its port.
+        DuplicateDevice: an earlier daemon publishes under the same device_id (exit 78).
     """
+    clock = SYSTEM_CLOCK
     notifier = SystemdNotifier.from_env()
     with ExitStack() as stack:
         classifier = build_classifier(cfg)
@@ -57,7 +59,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         observers: list[FrameObserver] = [_ReadyOnFirstFrame(notifier), notifier]
         if preview or cfg.preview.enabled:
             observers.append(_start_preview(cfg, stack))
-        publisher = stack.enter_context(Publisher(cfg.mqtt))
+        publisher = stack.enter_context(Publisher(cfg.mqtt, clock))
         if not publisher.wait_connected(CONNECT_WAIT):
             log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
         loop = DaemonLoop(
@@ -67,13 +69,14 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
                 classifier=classifier,
                 smoother=Smoother(cfg.smoothing, classifier.labels),
                 commands=CommandMap.from_config(cfg.commands),
-                safety=SafetyGate(cfg.safety, now=time.time()),
+                safety=SafetyGate(cfg.safety, now=clock.monotonic()),
                 publisher=publisher,
                 stats=Stats(),
                 min_confidence=cfg.smoothing.min_confidence,
                 stats_interval=cfg.stats.interval,
                 model_name=Path(cfg.model.path).name,
                 runtime=runtime_of(classifier),
+                clock=clock,
             ),
             observers,
         )
@@ -83,6 +86,11 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
             notifier.stopping()
             loop.shutdown()
             log.info("shutting down")
+        if publisher.yield_to is not None:
+            raise DuplicateDevice(
+                f"[mqtt] device_id: {cfg.mqtt.device_id!r} is in use by another daemon "
+                f"(instance {publisher.yield_to.id}, started earlier); give each device its own"
+            )
 
 
 def runtime_of(classifier: object) -> str:

@@ -88,9 +88,12 @@ class MqttConfig:
     port: int = opt(1883, 1, 65535)
     prefix: str = opt("gesturepilot")
     device_id: str = opt("")  # empty: the hostname
-    keepalive: int = opt(30, 5, 3600)
+    keepalive: int = opt(5, 1, 3600)  # a dead link is noticed within 2 x keepalive
     command_expiry: int = opt(1, 1, 3600)
-    qos: int = opt(1, 0, 2)
+    event_expiry: int = opt(5, 1, 3600)  # Message Expiry of gesture and stats (both QoS 0)
+    link_timeout: float = opt(1.5, 0.2, 60)  # no broker ack this long: commands dropped
+    reconnect_max: float = opt(2.0, 0.5, 120)  # reconnect backoff cap, seconds
+    qos: int = opt(1, 0, 2)  # status (online/offline); commands, gesture, stats go at QoS 0
     tls_ca: str = opt("", path=True)
     tls_cert: str = opt("", path=True)
     tls_key: str = opt("", path=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -54,6 +56,26 @@ class LocalBroker:
         self._dir = tempfile.TemporaryDirectory(prefix="gp-mosquitto-")
         self._proc: subprocess.Popen | None = None
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def pause(self) -> None:
+        """SIGSTOP: a hung broker (its sockets stay open, nothing is read or answered)."""
+        if self._proc is not None:
+            os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._proc is not None:
+            os.kill(self._proc.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL the broker (a crash); `start()` brings it back on the same port."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
     def start(self, timeout: float = 10.0) -> LocalBroker:
         """Start mosquitto and wait until it accepts connections.
 
@@ -87,6 +109,7 @@ class LocalBroker:
 
     def close(self) -> None:
         if self._proc is not None:
+            self.resume()  # a paused broker cannot act on SIGTERM
             self._proc.terminate()
             try:
                 self._proc.wait(5)

@@ -6,10 +6,11 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from edge.cameras import Camera, CameraError, EndOfStream
 from edge.classify import Classifier
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.commands import CommandMap
 from edge.locate import Locator
 from edge.mqtt import Publisher
@@ -40,19 +41,30 @@ class Stages:
     stats_interval: float
     model_name: str
     runtime: str
+    clock: Clock = field(default=SYSTEM_CLOCK)  # monotonic for timers, Unix for payloads
 
 
 class DaemonLoop:
-    """Runs the stages until stopped or a finite source ends; tells observers about each frame."""
+    """Runs the stages until stopped or a finite source ends; tells observers about each frame.
+
+    Time comes from `stages.clock`, read once per iteration and handed to the stages as `now`
+    (monotonic); Unix time only stamps payloads.
+    """
 
     def __init__(self, stages: Stages, observers: Sequence[FrameObserver] = ()) -> None:
         self.s = stages
         self.observers = list(observers)
-        self._next_stats = time.monotonic() + stages.stats_interval
+        self._next_stats = stages.clock.monotonic() + stages.stats_interval
 
     def run(self, stop: threading.Event) -> None:
-        """Loop until `stop` is set or the camera reports the end of its stream."""
+        """Loop until `stop` is set, the camera ends its stream, or another daemon owns the id."""
+        clock = self.s.clock
         while not stop.is_set():
+            if self.s.publisher.yield_to is not None:
+                log.error(
+                    "stopping: device_id %s belongs to an earlier daemon", self.s.publisher.root
+                )
+                return
             try:
                 frame = self.s.camera.read(READ_TIMEOUT)
             except EndOfStream:
@@ -60,17 +72,23 @@ class DaemonLoop:
                 return
             except CameraError as exc:
                 log.error("camera error: %s", exc)
-                self._idle(stop, *self.s.safety.stall(time.time()))
+                self._idle(stop, *self.s.safety.stall(clock.monotonic(), clock.time()))
                 continue
             if frame is None:
-                self._idle(stop, *self.s.safety.on_idle(time.time()))
+                self._idle(stop, *self.s.safety.on_idle(clock.monotonic(), clock.time()))
             else:
-                self.step(frame)
+                self.step(frame, clock.monotonic())
             self._maybe_stats()
 
-    def step(self, frame: Frame) -> FrameResult:
-        """Process one frame through every stage and publish what the safety gate lets out."""
+    def step(self, frame: Frame, now: float | None = None) -> FrameResult:
+        """Process one frame through every stage and publish what the safety gate lets out.
+
+        Args:
+            frame: the camera frame (`ts`: Unix capture time, for the payloads).
+            now: monotonic seconds for the safety timers (default: the stages' clock).
+        """
         s = self.s
+        now = s.clock.monotonic() if now is None else now
         t0 = time.perf_counter()
         region = s.locator.locate(frame)
         t1 = time.perf_counter()
@@ -85,7 +103,9 @@ class DaemonLoop:
         )
         if smoothed.changed:
             s.publisher.gesture(smoothed.gesture, smoothed.confidence, frame.ts)
-        out = s.safety.on_frame(command, smoothed.gesture, smoothed.confidence, confident, frame.ts)
+        out = s.safety.on_frame(
+            command, smoothed.gesture, smoothed.confidence, confident, frame.ts, now
+        )
         self._publish(out)
         t3 = time.perf_counter()
         s.stats.record(
@@ -106,8 +126,18 @@ class DaemonLoop:
         return result
 
     def shutdown(self) -> None:
-        """Publish the final `stop` and stats (SIGTERM/SIGINT or end of stream)."""
-        self._publish([self.s.safety.shutdown(time.time())])
+        """Publish the final `stop` and stats (SIGTERM/SIGINT or end of stream).
+
+        The stop is written even while the link is unconfirmed (a late stop is harmless); when
+        it cannot be, the Last Will that `Publisher.close` leads to stops the vehicles.
+        """
+        s = self.s
+        if s.publisher.command(s.safety.shutdown(s.clock.time()), force=True):
+            log.info(
+                "final stop published%s", "" if s.publisher.confirmed() else " (link unconfirmed)"
+            )
+        else:
+            log.warning("final stop not sent (MQTT down); the broker's Last Will covers it")
         self._maybe_stats(force=True)
 
     def _publish(self, commands: list[Command]) -> None:
@@ -137,7 +167,7 @@ class DaemonLoop:
                 delay = min(delay * 2, MAX_BACKOFF)
 
     def _maybe_stats(self, force: bool = False) -> None:
-        now = time.monotonic()
+        now = self.s.clock.monotonic()
         if not force and now < self._next_stats:
             return
         self._next_stats = now + self.s.stats_interval
@@ -148,5 +178,6 @@ class DaemonLoop:
                 runtime=s.runtime,
                 stalled=s.safety.stalled,
                 stalls=s.safety.stalls,
+                unreadable_frames=s.camera.unreadable,
             )
         )

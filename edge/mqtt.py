@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 import threading
-import time
 from types import TracebackType
 from typing import Any
 
@@ -13,41 +14,63 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.config import MqttConfig
+from edge.link import DuplicateDevice, Instance, LinkProbe
 from edge.types import Command
 
 log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
+CLOSE_TIMEOUT = 0.5  # seconds `close()` waits for the broker to acknowledge `offline`
+
+__all__ = ["OFFLINE", "ONLINE", "DuplicateDevice", "Publisher"]
+
+
+def _expiry(seconds: int) -> Properties:
+    props = Properties(PacketTypes.PUBLISH)
+    props.MessageExpiryInterval = seconds
+    return props
 
 
 class Publisher:
     """Publishes under `<prefix>/<device_id>/`: status, command, gesture, stats.
 
     The Last Will (`status=offline`, retained) is set before connecting; `status=online` is
-    published (retained) on every successful connect. While disconnected every publish is a
-    counted no-op: nothing is queued, so a reconnect never delivers stale commands. Commands go
-    out at QoS 0 for the same reason (paho re-sends unacknowledged QoS>0 messages after a
-    reconnect) and carry a Message Expiry Interval so the broker never hands them out late.
+    published (retained) on every successful connect. Commands, gesture and stats go at QoS 0
+    with a Message Expiry (paho re-sends unacknowledged QoS>0 messages after a reconnect, late),
+    and only while the link is confirmed (edge.link): a publish while disconnected or while
+    the broker does not answer is a counted no-op, so nothing stale is queued or written into a
+    dead socket. Each run connects with its own client id, so a second daemon with the same
+    `device_id` cannot kick this one off; it is detected instead (`duplicate`, `yield_to`).
     """
 
-    def __init__(self, cfg: MqttConfig) -> None:
+    def __init__(self, cfg: MqttConfig, clock: Clock = SYSTEM_CLOCK) -> None:
         self.cfg = cfg
         self.root = f"{cfg.prefix}/{cfg.device_id}"
         self.dropped = 0
-        self.seq = int(time.time() * 1000)  # increases across restarts too
+        self.dropped_unconfirmed = 0
+        self.reconnects = 0
+        self.instance = Instance.new(clock.time())
+        self.seq = int(clock.time() * 1000)  # increases across restarts too
+        self._clock = clock
         self._connected = threading.Event()
+        self._ever_connected = False
         self._lock = threading.Lock()
-        self._expiry = Properties(PacketTypes.PUBLISH)
-        self._expiry.MessageExpiryInterval = cfg.command_expiry
+        self._last_problem = ""
+        self._command_props = _expiry(cfg.command_expiry)
+        self._event_props = _expiry(cfg.event_expiry)
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"gesturepilot-{cfg.device_id}",
+            client_id=f"gesturepilot-{cfg.device_id}-{self.instance.id.rsplit(':', 1)[-1]}",
             protocol=mqtt.MQTTv5,
         )
+        client.suppress_exceptions = True  # a failing callback must not kill the network thread
         client.will_set(self.topic("status"), OFFLINE, qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        backoff: Any = (min(0.5, cfg.reconnect_max), cfg.reconnect_max)  # floats work (typed int)
+        client.reconnect_delay_set(*backoff)  # capped: back within ~2 s of the broker's return
         if cfg.username:
             client.username_pw_set(cfg.username, cfg.password or None)
         if cfg.tls_ca:
@@ -55,8 +78,18 @@ class Publisher:
                 ca_certs=cfg.tls_ca, certfile=cfg.tls_cert or None, keyfile=cfg.tls_key or None
             )
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
         self._client = client
+        self.link = LinkProbe(
+            client,
+            self.topic("link"),
+            self.instance,
+            cfg.link_timeout,
+            clock,
+            self._connected.is_set,
+        )
 
     def topic(self, name: str) -> str:
         return f"{self.root}/{name}"
@@ -65,52 +98,110 @@ class Publisher:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    @property
+    def yield_to(self) -> Instance | None:
+        """An earlier daemon with this device_id, when one was seen: this one must stop."""
+        return self.link.yield_to
+
+    def confirmed(self) -> bool:
+        """Connected and the broker acknowledged within `link_timeout`."""
+        return self.link.confirmed(self._clock.monotonic())
+
     def start(self) -> None:
-        """Connect in the background; paho's loop thread reconnects with backoff."""
+        """Connect in the background; paho's loop thread reconnects with capped backoff."""
         log.info(
-            "MQTT %s:%d%s%s, topics %s/#",
+            "MQTT %s:%d%s%s, topics %s/#, keepalive %d s, instance %s",
             self.cfg.host,
             self.cfg.port,
             " TLS" if self.cfg.tls_ca else "",
             f" as {self.cfg.username}" if self.cfg.username else "",
             self.root,
+            self.cfg.keepalive,
+            self.instance.id,
         )
         self._client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive)
         self._client.loop_start()
+        self.link.start()
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
+
+    def _problem(self, text: str) -> None:
+        """Log a connection problem once per distinct reason (reconnects repeat it)."""
+        if text != self._last_problem:
+            self._last_problem = text
+            log.error("%s", text)
+        else:
+            log.debug("%s", text)
 
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         if reason.is_failure:  # refused (bad credentials, not authorised): not connected
-            log.error("MQTT connection refused: %s", reason)
+            self._problem(f"MQTT connection refused by the broker: {reason}")
             return
-        client.publish(self.topic("status"), ONLINE, qos=1, retain=True)
+        self._last_problem = ""
+        self.link.acked()
+        client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link)
+        client.publish(self.topic("status"), ONLINE, qos=self.cfg.qos, retain=True)
+        if self._ever_connected:
+            self.reconnects += 1
+        self._ever_connected = True
         self._connected.set()
         log.info("MQTT connected")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        exc = sys.exc_info()[1]  # paho calls this from inside its `except OSError`
+        why = f"{type(exc).__name__}: {exc}" if exc else "unknown reason"
+        self._problem(f"MQTT cannot connect to {self.cfg.host}:{self.cfg.port}: {why}")
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
-        if self._connected.is_set():
-            log.warning("MQTT disconnected: %s; publishes are dropped until reconnected", reason)
+        was = self._connected.is_set()
         self._connected.clear()
+        source = "the broker" if getattr(flags, "is_disconnect_packet_from_server", False) else ""
+        if was:
+            log.warning(
+                "MQTT disconnected (%s%s); publishes are dropped until reconnected",
+                reason,
+                f", sent by {source}" if source else "",
+            )
+        elif not self._last_problem.startswith("MQTT connection refused"):
+            self._problem(
+                f"MQTT connection to {self.cfg.host}:{self.cfg.port} closed before the broker "
+                f"accepted it ({reason}): a TLS port reached without TLS, a TLS handshake the "
+                "broker refused, or not an MQTT broker"
+            )
 
-    def _publish(self, name: str, payload: str, qos: int, props: Properties | None = None) -> bool:
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == self.topic("link"):
+            self.link.on_probe(msg.payload)
+
+    def _publish(self, name: str, payload: str, props: Properties, force: bool = False) -> bool:
         if not self._connected.is_set():
             self.dropped += 1
             log.debug("not connected: dropped %s", name)
             return False
-        info = self._client.publish(self.topic(name), payload, qos=qos, properties=props)
+        if not force and not self.confirmed():
+            self.dropped += 1
+            self.dropped_unconfirmed += 1
+            log.debug("link unconfirmed: dropped %s", name)
+            return False
+        info = self._client.publish(self.topic(name), payload, qos=0, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             self.dropped += 1
             return False
         return True
 
-    def command(self, cmd: Command) -> bool:
-        """Publish a command with the next `seq`; False when dropped (disconnected)."""
+    def command(self, cmd: Command, force: bool = False) -> bool:
+        """Publish a command with the next `seq`; False when dropped.
+
+        Args:
+            cmd: the command.
+            force: write it even while the link is unconfirmed (the final `stop`: a late stop
+                is harmless, a missing one is not).
+        """
         with self._lock:
             seq = self.seq + 1
             payload = {
@@ -121,7 +212,7 @@ class Publisher:
                 "ts": cmd.ts,
                 "reason": cmd.reason,  # gesture, repeat, release, deadman, stall, shutdown
             }
-            sent = self._publish("command", json.dumps(payload), 0, self._expiry)
+            sent = self._publish("command", json.dumps(payload), self._command_props, force)
             if sent:
                 self.seq = seq
         log.info(
@@ -129,29 +220,51 @@ class Publisher:
             cmd.command,
             cmd.gesture,
             cmd.reason,
-            "" if sent else " DROPPED",
+            "" if sent else " DROPPED (link down or unconfirmed)",
         )
         return sent
 
     def gesture(self, gesture: str, confidence: float, ts: float) -> bool:
         payload = {"gesture": gesture, "confidence": round(confidence, 3), "ts": ts}
-        return self._publish("gesture", json.dumps(payload), self.cfg.qos)
+        return self._publish("gesture", json.dumps(payload), self._event_props)
 
     def stats(self, payload: dict[str, Any]) -> bool:
-        return self._publish(
-            "stats", json.dumps({**payload, "publishes_dropped": self.dropped}), self.cfg.qos
-        )
+        link = {
+            "publishes_dropped": self.dropped,
+            "commands_dropped_unconfirmed": self.dropped_unconfirmed,
+            "link_losses": self.link.losses,
+            "reconnects": self.reconnects,
+            "duplicate_device": self.link.duplicate.id if self.link.duplicate else None,
+        }
+        return self._publish("stats", json.dumps({**payload, **link}), self._event_props)
 
-    def close(self, timeout: float = 0.5) -> None:
-        """Publish `status=offline` (retained), disconnect and stop the network thread."""
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Publish `status=offline` (retained) within `timeout`, disconnect, stop the threads.
+
+        When the broker does not acknowledge `offline` in time (hung, or the link is gone) the
+        disconnect asks the broker to publish the Last Will instead (reason code 0x04), and a
+        broker that never hears from us again publishes it after 1.5 x keepalive anyway.
+        """
+        self.link.stop()
         if self._connected.is_set():
             info = self._client.publish(self.topic("status"), OFFLINE, qos=1, retain=True)
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):  # lost meanwhile
                 info.wait_for_publish(timeout)
-            except (RuntimeError, ValueError):
-                log.warning("could not publish status=offline; the Last Will covers it")
+            if info.is_published():
+                log.info("status=offline published")
+                self._client.disconnect()
+            else:
+                log.warning(
+                    "status=offline not acknowledged within %.1f s; disconnecting with the "
+                    "Last Will (the broker publishes offline when it reads this or times us out)",
+                    timeout,
+                )
+                will = ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
+                self._client.disconnect(reasoncode=will)
+        else:
+            log.warning("MQTT not connected at shutdown: the broker's Last Will reports offline")
+            self._client.disconnect()
         self._connected.clear()
-        self._client.disconnect()
         self._client.loop_stop()
 
     def __enter__(self) -> Publisher:

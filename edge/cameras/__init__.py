@@ -23,8 +23,12 @@ class Camera(Protocol):
 
     `open()` raises CameraError when the source cannot be opened. `read()` returns the next
     frame, None when no frame arrived within `timeout` seconds (the loop decides what a stall
-    means), and raises EndOfStream at the end of a finite source. `close()` is idempotent.
+    means), and raises EndOfStream at the end of a finite source. A frame that cannot be
+    decoded is skipped and counted in `unreadable`, never an error: only "no frame at all for
+    stall_timeout" is a stall. `close()` is idempotent.
     """
+
+    unreadable: int
 
     def open(self) -> None: ...
 

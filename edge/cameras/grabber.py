@@ -35,6 +35,7 @@ class FrameGrabber:
         self._latest: tuple[np.ndarray, float, int] | None = None
         self._taken = -1
         self._count = 0
+        self.failed = 0  # reads that returned no image (skipped)
         self._running = True
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -44,6 +45,7 @@ class FrameGrabber:
             image = self._grab()
             ts = time.time()
             if image is None:
+                self.failed += 1
                 time.sleep(0.02)  # a failed read: do not spin
                 continue
             with self._cond:

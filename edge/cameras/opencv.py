@@ -49,6 +49,7 @@ class OpenCVCamera:
         self._cap: cv2.VideoCapture | None = None
         self._grabber: FrameGrabber | None = None
         self._index = 0
+        self._unreadable = 0  # from grabbers already closed
 
     def open(self) -> None:
         src = self._source
@@ -76,6 +77,11 @@ class OpenCVCamera:
             self._grabber = FrameGrabber(self._grab, _rgb, name=f"camera {src[:20]}")
         log.info("opened camera %r", src)
 
+    @property
+    def unreadable(self) -> int:
+        """Failed reads of a live source (skipped; the loop's stall timer covers a dead one)."""
+        return self._unreadable + (self._grabber.failed if self._grabber else 0)
+
     def read(self, timeout: float) -> Frame | None:
         if self._cap is None:
             raise CameraError("camera is not open")
@@ -100,6 +106,7 @@ class OpenCVCamera:
 
     def close(self) -> None:
         if self._grabber is not None:
+            self._unreadable += self._grabber.failed
             if not self._grabber.stop(1.0):
                 # The driver is stuck in read(): releasing now could crash; exit cleans up.
                 log.warning("camera read is hung; leaving the device to process exit")

@@ -35,6 +35,7 @@ class Picamera2Camera:
         self._fps = fps
         self._cam: Any = None
         self._first_ts: float | None = None
+        self.unreadable = 0  # requests whose image could not be converted (skipped)
 
     def open(self) -> None:
         try:
@@ -68,13 +69,17 @@ class Picamera2Camera:
             request = self._cam.capture_request(wait=timeout)
         except TimeoutError:
             return None
+        w, h = self._lores
         try:
             yuv = request.make_array("lores")
             ts = _unix_time(request.get_metadata().get("SensorTimestamp"))
+            rgb = cv2.cvtColor(yuv[: h * 3 // 2, :w], cv2.COLOR_YUV2RGB_I420)
+        except Exception as exc:  # a corrupt buffer is one lost frame, not a dead camera
+            self.unreadable += 1
+            log.warning("picamera2: skipped unreadable frame: %s", exc)
+            return None
         finally:
             request.release()
-        w, h = self._lores
-        rgb = cv2.cvtColor(yuv[: h * 3 // 2, :w], cv2.COLOR_YUV2RGB_I420)
         # Number frames by capture time, so frames the ISP dropped show up as gaps in `index`.
         if self._first_ts is None:
             self._first_ts = ts

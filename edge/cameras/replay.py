@@ -49,6 +49,7 @@ class ReplayCamera:
         self._files: list[Path] = []
         self._due = 0.0
         self._next = 0
+        self.unreadable = 0  # image files that could not be decoded (skipped, never a stall)
 
     def open(self) -> None:
         self._files = image_files(self._sources)
@@ -76,8 +77,12 @@ class ReplayCamera:
         path = self._files[index % len(self._files)]
         try:
             image = read_rgb(str(path))
-        except ValueError as exc:
-            raise CameraError(str(exc)) from exc
+        except (ValueError, OSError) as exc:
+            # One bad file is one missing frame: skip it (its slot shows as a gap in `index`),
+            # never a camera error that would reopen the replay at frame 0.
+            self.unreadable += 1
+            log.warning("replay: skipped unreadable frame %d (%s): %s", index, path.name, exc)
+            return None
         return Frame(image=image, ts=time.time(), index=index)
 
     def close(self) -> None:

@@ -1,0 +1,158 @@
+"""Is the broker still answering? A QoS-1 probe, its acknowledgement, and duplicate daemons.
+
+A socket to a hung broker accepts writes for a long time, so "connected" says little. The
+publisher therefore sends a small QoS-1 probe to `<root>/link` every `link_timeout / 3` s and
+counts the link as confirmed only while a PUBACK came back within `link_timeout`; commands are
+dropped (and counted) while it is not. The probes name this daemon's instance, and the daemon
+reads its own `<root>/link`: a probe from another instance is a second daemon with the same
+`device_id`, and the one that started later yields (`DuplicateDevice`, exit 78) instead of
+fighting the other forever.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from edge.clock import Clock
+from edge.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_PROBE = 512  # bytes of a probe payload read from the broker
+
+
+class DuplicateDevice(ConfigError):
+    """Another daemon publishes under this device_id; this one started later and yields."""
+
+
+@dataclass(frozen=True, order=True)
+class Instance:
+    """One run of a daemon; the earlier `started` (then the smaller id) keeps the device id."""
+
+    started: float  # Unix seconds
+    id: str
+
+    @classmethod
+    def new(cls, started: float) -> Instance:
+        return cls(started, f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}")
+
+    def payload(self) -> str:
+        return json.dumps({"instance": self.id, "started": self.started})
+
+    @classmethod
+    def parse(cls, payload: bytes) -> Instance | None:
+        if len(payload) > MAX_PROBE or payload.count(b"{") + payload.count(b"[") > 2:
+            return None
+        try:
+            data = json.loads(payload)
+            return cls(float(data["started"]), str(data["instance"]))
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return None
+
+
+class LinkProbe:
+    """Sends the probes on its own thread and keeps the time of the last acknowledgement."""
+
+    def __init__(
+        self,
+        client: mqtt.Client,
+        topic: str,
+        instance: Instance,
+        timeout: float,
+        clock: Clock,
+        connected: Callable[[], bool],
+    ) -> None:
+        self.timeout = timeout
+        self.interval = timeout / 3
+        self.last_ack = float("-inf")
+        self.losses = 0  # times the link went from confirmed to unconfirmed
+        self.duplicate: Instance | None = None  # a later instance seen (it will yield)
+        self.yield_to: Instance | None = None  # an earlier instance seen: this one yields
+        self._client, self._topic, self._instance = client, topic, instance
+        self._clock, self._connected = clock, connected
+        self._confirmed = False
+        self._halt = threading.Event()
+        self._props = Properties(PacketTypes.PUBLISH)
+        self._props.MessageExpiryInterval = max(1, round(timeout * 2))
+        self._thread = threading.Thread(target=self._run, name="mqtt-link-probe", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._halt.set()
+        if self._thread.is_alive():
+            self._thread.join(self.interval + 0.5)
+
+    def acked(self) -> None:
+        """The broker answered (CONNACK, or a PUBACK of ours)."""
+        self.last_ack = self._clock.monotonic()
+
+    def confirmed(self, now: float) -> bool:
+        """Connected, and the broker acknowledged something within `timeout`."""
+        ok = self._connected() and now - self.last_ack <= self.timeout
+        if ok != self._confirmed:
+            self._confirmed = ok
+            if ok:
+                log.info("MQTT link confirmed: the broker acknowledges again")
+            elif self._connected():
+                self.losses += 1
+                log.warning(
+                    "MQTT link unconfirmed: no broker acknowledgement for %.1f s "
+                    "(broker hung or network gone); commands are dropped until it answers",
+                    now - self.last_ack,
+                )
+        return ok
+
+    def on_probe(self, payload: bytes) -> None:
+        """A probe read back from `<root>/link`: ours, or another daemon's."""
+        other = Instance.parse(payload)
+        if other is None or other.id == self._instance.id:
+            return
+        if other < self._instance:
+            if self.yield_to is None:
+                log.error(
+                    "another daemon (instance %s, started earlier) publishes under this "
+                    "device_id: this one (%s) stops; give each device its own [mqtt] device_id",
+                    other.id,
+                    self._instance.id,
+                )
+            self.yield_to = other
+        elif self.duplicate != other:
+            self.duplicate = other
+            log.error(
+                "another daemon (instance %s) started with this device_id; it yields to this "
+                "one (%s); give each device its own [mqtt] device_id",
+                other.id,
+                self._instance.id,
+            )
+
+    def _run(self) -> None:
+        while not self._halt.is_set():
+            started = self._clock.monotonic()
+            if self._connected():
+                self._probe()
+                self.confirmed(self._clock.monotonic())
+            self._halt.wait(max(0.0, self.interval - (self._clock.monotonic() - started)))
+
+    def _probe(self) -> None:
+        info = self._client.publish(
+            self._topic, self._instance.payload(), qos=1, properties=self._props
+        )
+        try:
+            info.wait_for_publish(self.interval)
+        except (RuntimeError, ValueError):  # not connected any more
+            return
+        if info.is_published():
+            self.acked()
