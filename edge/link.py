@@ -92,8 +92,8 @@ class LinkProbe:
 
     def stop(self) -> None:
         self._halt.set()
-        if self._thread.is_alive():
-            self._thread.join(self.interval + 0.5)
+        if self._thread.is_alive():  # a daemon thread: never hold up a shutdown for it
+            self._thread.join(0.1)
 
     def acked(self) -> None:
         """The broker answered (CONNACK, or a PUBACK of ours)."""
@@ -145,6 +145,10 @@ class LinkProbe:
                 self._probe()
                 self.confirmed(self._clock.monotonic())
             self._halt.wait(max(0.0, self.interval - (self._clock.monotonic() - started)))
+
+    def announce(self) -> None:
+        """One probe now, unacknowledged (on connect, from the network thread)."""
+        self._client.publish(self._topic, self._instance.payload(), qos=1, properties=self._props)
 
     def _probe(self) -> None:
         info = self._client.publish(

@@ -132,6 +132,9 @@ class DaemonLoop:
         it cannot be, the Last Will that `Publisher.close` leads to stops the vehicles.
         """
         s = self.s
+        if s.publisher.yield_to is not None:  # the vehicle follows the earlier daemon
+            log.info("no final stop: device_id %s belongs to an earlier daemon", s.publisher.root)
+            return
         if s.publisher.command(s.safety.shutdown(s.clock.time()), force=True):
             log.info(
                 "final stop published%s", "" if s.publisher.confirmed() else " (link unconfirmed)"

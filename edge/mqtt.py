@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import ssl
 import sys
 import threading
 from types import TracebackType
@@ -57,6 +58,7 @@ class Publisher:
         self.seq = int(clock.time() * 1000)  # increases across restarts too
         self._clock = clock
         self._connected = threading.Event()
+        self._closing = False
         self._ever_connected = False
         self._lock = threading.Lock()
         self._last_problem = ""
@@ -143,6 +145,7 @@ class Publisher:
         self._last_problem = ""
         self.link.acked()
         client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link)
+        self.link.announce()  # at once: a daemon already there hears of this one
         client.publish(self.topic("status"), ONLINE, qos=self.cfg.qos, retain=True)
         if self._ever_connected:
             self.reconnects += 1
@@ -153,6 +156,8 @@ class Publisher:
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         exc = sys.exc_info()[1]  # paho calls this from inside its `except OSError`
         why = f"{type(exc).__name__}: {exc}" if exc else "unknown reason"
+        if self.cfg.tls_ca and isinstance(exc, (ConnectionResetError, ssl.SSLEOFError)):
+            why += " during the TLS handshake (is this port a TLS listener?)"
         self._problem(f"MQTT cannot connect to {self.cfg.host}:{self.cfg.port}: {why}")
 
     def _on_disconnect(
@@ -160,6 +165,9 @@ class Publisher:
     ) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        if self._closing:
+            log.debug("MQTT disconnected (%s)", reason)
+            return
         source = "the broker" if getattr(flags, "is_disconnect_packet_from_server", False) else ""
         if was:
             log.warning(
@@ -246,7 +254,13 @@ class Publisher:
         broker that never hears from us again publishes it after 1.5 x keepalive anyway.
         """
         self.link.stop()
-        if self._connected.is_set():
+        self._closing = True
+        if self.link.yield_to is not None:  # the earlier daemon is online: say nothing for it
+            log.info("yielding to instance %s: no offline status", self.link.yield_to.id)
+            self._client.disconnect()
+        elif self._connected.is_set():
+            if not self.confirmed():  # the broker is not answering: do not wait long on it
+                timeout = min(timeout, 0.2)
             info = self._client.publish(self.topic("status"), OFFLINE, qos=1, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):  # lost meanwhile
                 info.wait_for_publish(timeout)

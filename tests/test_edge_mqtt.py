@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
-from pathlib import Path
 
-import pytest
 from fixtures.broker import Recorder
 
 from edge.config import MqttConfig
@@ -72,25 +69,6 @@ def test_a_refused_connection_is_not_marked_connected_and_the_password_is_not_lo
             pub.close()
     assert "pw-very-secret" not in caplog.text
     assert "car1" in caplog.text  # the user name is fine to log
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
-    """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""
-    d = tmp_path_factory.mktemp("pki")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
-            "-keyout", "ca.key", "-out", "ca.crt", cwd=d)  # fmt: skip
-    (d / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
-    for name, ext in (("server", ["-extfile", "san.ext"]), ("client", [])):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
-                "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)  # fmt: skip
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", *ext, cwd=d)  # fmt: skip
-    return d
 
 
 def test_tls_with_a_client_certificate(pki, caplog):
