@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -21,8 +22,16 @@ log = logging.getLogger(__name__)
 
 STOP = "stop"
 MAX_STATUS = 64  # bytes; `online` / `offline`
+PASSWORD_ENV = "GESTUREPILOT_MQTT_PASSWORD"  # never on the command line (ps shows it)
 
-__all__ = ["STOP", "SafeSubscriber", "connection_args", "parse_command", "serve"]
+__all__ = [
+    "STOP",
+    "SafeSubscriber",
+    "connection_args",
+    "connection_kwargs",
+    "parse_command",
+    "serve",
+]
 
 
 class SafeSubscriber:
@@ -56,6 +65,11 @@ class SafeSubscriber:
         max_age: float = 0.5,
         max_skew: float = 300.0,
         clock: Clock = SYSTEM_CLOCK,
+        username: str = "",
+        password: str = "",
+        tls_ca: str = "",
+        tls_cert: str = "",
+        tls_key: str = "",
     ) -> None:
         if not device_id or set(device_id) & set("+#/\0"):
             raise ValueError(f"device_id {device_id!r}: name one daemon (no wildcards)")
@@ -77,6 +91,12 @@ class SafeSubscriber:
         self._halt = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self._client.suppress_exceptions = True  # a backstop: our callbacks catch their own
+        if username:
+            self._client.username_pw_set(username, password or None)
+        if tls_ca:
+            self._client.tls_set(
+                ca_certs=tls_ca, certfile=tls_cert or None, keyfile=tls_key or None
+            )
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -234,6 +254,10 @@ def connection_args(description: str | None, timeout: float) -> argparse.Argumen
     parser.add_argument(
         "--timeout", type=float, default=timeout, help="stop after this long without a command"
     )
+    parser.add_argument("--username", default="", help=f"broker login (password: ${PASSWORD_ENV})")
+    parser.add_argument("--tls-ca", default="", help="CA certificate: connect with TLS")
+    parser.add_argument("--tls-cert", default="", help="client certificate (with --tls-key)")
+    parser.add_argument("--tls-key", default="")
     parser.add_argument(
         "--max-age",
         type=float,
@@ -241,6 +265,19 @@ def connection_args(description: str | None, timeout: float) -> argparse.Argumen
         help="drop a command arriving this much later than the fastest delivery seen (s)",
     )
     return parser
+
+
+def connection_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """SafeSubscriber keyword arguments from `connection_args` options (and the environment)."""
+    return {
+        "timeout": args.timeout,
+        "max_age": args.max_age,
+        "username": args.username,
+        "password": os.environ.get(PASSWORD_ENV, ""),
+        "tls_ca": args.tls_ca,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+    }
 
 
 def serve(subscriber: SafeSubscriber) -> int:

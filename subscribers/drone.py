@@ -6,7 +6,7 @@ import importlib
 import logging
 from typing import Any
 
-from subscribers.base import STOP, SafeSubscriber, connection_args, serve
+from subscribers.base import STOP, SafeSubscriber, connection_args, connection_kwargs, serve
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             args.host,
             args.port,
             args.device,
-            timeout=args.timeout,
-            max_age=args.max_age,
+            **connection_kwargs(args),
             drone=drone,
         )
     )

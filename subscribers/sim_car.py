@@ -7,7 +7,7 @@ import math
 import time
 from typing import Any
 
-from subscribers.base import STOP, SafeSubscriber, connection_args, serve
+from subscribers.base import STOP, SafeSubscriber, connection_args, connection_kwargs, serve
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m subscribers.sim_car --host H --port P --device ID`: run until Ctrl-C."""
     args = connection_args(__doc__, timeout=1.0).parse_args(argv)
     return serve(
-        SimCar(args.host, args.port, args.device, timeout=args.timeout, max_age=args.max_age)
+        SimCar(
+            args.host,
+            args.port,
+            args.device,
+            **connection_kwargs(args),
+        )
     )
 
 
