@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
 CLOSE_TIMEOUT = 0.5  # seconds `close()` waits for the broker to acknowledge `offline`
+FLAP_COUNT, FLAP_WINDOW = 3, 60.0  # this many lost connections in this many seconds: say why
 
 __all__ = ["OFFLINE", "ONLINE", "DuplicateDevice", "Publisher"]
 
@@ -59,6 +60,7 @@ class Publisher:
         self._clock = clock
         self._connected = threading.Event()
         self._closing = False
+        self._losses: list[float] = []  # monotonic times of lost connections (flapping)
         self._ever_connected = False
         self._lock = threading.Lock()
         self._last_problem = ""
@@ -175,11 +177,26 @@ class Publisher:
                 reason,
                 f", sent by {source}" if source else "",
             )
+            self._note_flapping()
         elif not self._last_problem.startswith("MQTT connection refused"):
             self._problem(
                 f"MQTT connection to {self.cfg.host}:{self.cfg.port} closed before the broker "
                 f"accepted it ({reason}): a TLS port reached without TLS, a TLS handshake the "
                 "broker refused, or not an MQTT broker"
+            )
+
+    def _note_flapping(self) -> None:
+        """Connections that keep dying right after they were made: say what it usually is."""
+        now = self._clock.monotonic()
+        self._losses = [t for t in self._losses if now - t < FLAP_WINDOW] + [now]
+        if len(self._losses) == FLAP_COUNT:
+            log.error(
+                "MQTT connection lost %d times in %.0f s: another client is probably taking "
+                "over this session (same client id %s; mosquitto closes the older one), or the "
+                "broker or network keeps failing",
+                FLAP_COUNT,
+                FLAP_WINDOW,
+                self._client._client_id.decode(errors="replace"),
             )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:

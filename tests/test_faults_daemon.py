@@ -152,3 +152,29 @@ def test_a_wrong_password_is_logged_once_with_the_broker_reason(tmp_path, caplog
         text = connect_log(cfg, caplog, wait=3.0)
     assert "refused by the broker: Bad user name or password" in text or "Not authorized" in text
     assert text.count("MQTT connection refused") == 1  # once, not every reconnect
+
+
+def test_a_session_taken_over_again_and_again_is_reported_as_such(own_broker, caplog):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    pub = Publisher(MqttConfig(host=own_broker.host, port=own_broker.port, device_id="taken"))
+    pub.start()
+    try:
+        assert pub.wait_connected(5)
+        thief = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=pub._client._client_id.decode(),
+            protocol=mqtt.MQTTv5,
+        )  # fmt: skip
+        thief.connect(own_broker.host, own_broker.port)
+        thief.loop_start()
+        deadline = time.monotonic() + 3
+        while "taking over this session" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+        thief.disconnect()
+        thief.loop_stop()
+    finally:
+        pub.close()
+    # mosquitto 2.0 closes the older connection without a DISCONNECT reason, so the pattern
+    # (lost again and again right after connecting) is what names it
+    assert "MQTT connection lost 3 times in 60 s: another client is probably taking" in caplog.text

@@ -177,3 +177,39 @@ def test_a_device_id_is_required_and_never_a_wildcard(device):
         SimCar("127.0.0.1", 1)  # type: ignore[call-arg]
     with pytest.raises(SystemExit):
         connection_args(None, timeout=1.0).parse_args(["--host", "h"])  # --device missing
+
+
+def reference_vehicles(clock: SteppedClock) -> list[SafeSubscriber]:
+    from subscribers import fake_drone, fake_gpiozero
+    from subscribers.drone import Drone
+    from subscribers.gpio_car import GpioCar
+
+    return [
+        SimCar("127.0.0.1", 1, "car1", clock=clock),
+        GpioCar("127.0.0.1", 1, "car1", clock=clock, gpiozero=fake_gpiozero),
+        Drone("127.0.0.1", 1, "car1", clock=clock, drone=fake_drone.Tello()),
+    ]
+
+
+def test_no_reference_subscriber_executes_a_command_older_than_max_age(clock, monkeypatch):
+    for vehicle in reference_vehicles(clock):
+        ages: list[float] = []
+        real_act = vehicle.act
+
+        def act(command, message, real_act=real_act, ages=ages):
+            if "seq" in message:
+                ages.append(clock.wall - message["ts"])
+            real_act(command, message)
+
+        monkeypatch.setattr(vehicle, "act", act)
+        daemon = Daemon(clock)
+        names = ["up", "left", "stop", "right"]
+        for i in range(20):
+            vehicle.handle(f"{ROOT}/command", daemon.payload(names[i % 4]))
+            clock.advance(0.1)
+        for i in range(80):  # a hung broker's burst: 8 s of commands in one go
+            vehicle.handle(f"{ROOT}/command", daemon.payload(names[i % 4], age=8.0 - i * 0.1))
+        assert ages and max(ages) <= vehicle.max_age, (type(vehicle).__name__, max(ages))
+        if hasattr(vehicle, "left"):
+            vehicle.left.close()
+            vehicle.right.close()
