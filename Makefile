@@ -142,3 +142,9 @@ deploy:  ## from a workstation: make deploy HOST=pi@raspberrypi.local (ssh + sud
 	$(SCP) $(BUNDLE) $(HOST):/tmp/gesturepilot-deploy.tar.gz
 	$(SSH) -t $(HOST) 'set -e; d=$$(mktemp -d); tar -xzf /tmp/gesturepilot-deploy.tar.gz -C "$$d"; \
 		sudo env $(REMOTE_ENV) sh "$$d/gesturepilot/scripts/install.sh"; rm -rf "$$d" /tmp/gesturepilot-deploy.tar.gz'
+
+# Not part of `make test`: minutes of a running daemon. DURATION in seconds.
+.PHONY: soak
+DURATION ?= 600
+soak: venv mosquitto models  ## daemon on replayed frames for DURATION s -> bench/soak.json + bench/soak.png (RSS, fps, latency)
+	$(PY) scripts/soak.py --datasets $(DATASETS) --duration $(DURATION) --out bench/soak.json

@@ -201,7 +201,7 @@ class Publisher:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.topic("link"):
-            self.link.on_probe(msg.payload)
+            self.link.on_probe(bytes(msg.payload))
 
     def _publish(self, name: str, payload: str, props: Properties, force: bool = False) -> bool:
         if not self._connected.is_set():

@@ -183,7 +183,7 @@ class SafeSubscriber:
             log.exception("on_disconnect failed")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self.handle(msg.topic, msg.payload, bool(msg.retain))
+        self.handle(msg.topic, bytes(msg.payload), bool(msg.retain))
 
     def _on_status(self, payload: bytes) -> None:
         status = payload[:MAX_STATUS].decode(errors="replace").strip()

@@ -28,7 +28,10 @@ class Camera(Protocol):
     stall_timeout" is a stall. `close()` is idempotent.
     """
 
-    unreadable: int
+    @property
+    def unreadable(self) -> int:
+        """Frames skipped because they could not be read or decoded."""
+        ...
 
     def open(self) -> None: ...
 
