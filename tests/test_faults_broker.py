@@ -123,6 +123,43 @@ def test_a_hung_broker_never_makes_the_car_execute_a_stale_command(own_broker, d
     )
 
 
+def test_a_burst_released_by_a_hung_broker_is_dropped_by_the_car(own_broker, device):
+    # A publisher that keeps writing into the hung broker's socket (the daemon before link
+    # probes, or any other): on resume mosquitto delivers seconds of commands in one burst.
+    writer = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    writer.connect(own_broker.host, own_broker.port, keepalive=30)
+    writer.loop_start()
+    car = TimedCar(own_broker.host, own_broker.port, device, timeout=1.0, max_age=MAX_AGE)
+    car.start()
+    names = ["forward", "left", "stop", "right"]
+    seq = 1_000
+
+    def send(n: int) -> None:
+        nonlocal seq
+        for _ in range(n):
+            seq += 1
+            payload = {"command": names[seq % 4], "seq": seq, "ts": time.time(), "gesture": "x"}
+            writer.publish(f"gesturepilot/{device}/command", json.dumps(payload), qos=0)
+            time.sleep(0.1)
+
+    try:
+        send(10)
+        assert car.executed
+        own_broker.pause()
+        send(30)  # 3 s of commands into the hung broker
+        own_broker.resume()
+        assert until(lambda: car.rejections["stale command dropped"] >= 20, 5)
+        before = len(car.executed)
+        send(5)
+        assert until(lambda: len(car.executed) > before, 2), "fresh commands obeyed again"
+    finally:
+        writer.disconnect()
+        writer.loop_stop()
+        car.close()
+    stale = [(c, round(age, 2)) for c, age in car.executed if age > MAX_AGE]
+    assert stale == [], f"stale commands executed: {stale}"
+
+
 OUTAGES = (0.5, 1.0, 1.5, 2.5, 3.5)  # s; with the old 1-2-4-8 s backoff the last cost 3.5 s
 
 
