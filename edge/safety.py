@@ -95,7 +95,10 @@ class SafetyGate:
         if not self.stalled:
             self.stalled = True
             self.stalls += 1
-            log.warning("camera stalled: no frame for %.1f s", now - self._last_frame)
+            if self._last_frame == float("-inf"):
+                log.warning("camera failed: stop, then reopen")
+            else:
+                log.warning("camera stalled: no frame for %.1f s", now - self._last_frame)
             self.active = None
             out.append(self._send(STOP, "none", 0.0, ts, now, "stall"))
         self._last_frame = now  # the next reopen is due one stall_timeout from here

@@ -71,7 +71,7 @@ class SafeSubscriber:
         tls_cert: str = "",
         tls_key: str = "",
     ) -> None:
-        if not device_id or set(device_id) & set("+#/\0"):
+        if not valid_device_id(device_id):
             raise ValueError(f"device_id {device_id!r}: name one daemon (no wildcards)")
         self.host, self.port = host, port
         self.root = f"{prefix}/{device_id}"
@@ -249,7 +249,10 @@ def connection_args(description: str | None, timeout: float) -> argparse.Argumen
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--port", type=int, default=1883)
     parser.add_argument(
-        "--device", required=True, help="the device_id of the one daemon to follow (no wildcards)"
+        "--device",
+        required=True,
+        type=_device_id,
+        help="the device_id of the one daemon to follow (no wildcards)",
     )
     parser.add_argument(
         "--timeout", type=float, default=timeout, help="stop after this long without a command"
@@ -264,7 +267,24 @@ def connection_args(description: str | None, timeout: float) -> argparse.Argumen
         default=0.5,
         help="drop a command arriving this much later than the fastest delivery seen (s)",
     )
+    parser.add_argument(
+        "--max-skew",
+        type=float,
+        default=300.0,
+        help="refuse a ts this far from this machine's clock (s; clocks need not agree closer)",
+    )
     return parser
+
+
+def valid_device_id(text: str) -> bool:
+    """One daemon's device id: a single topic level, never a wildcard."""
+    return bool(text) and not set(text) & set("+#/\0")
+
+
+def _device_id(text: str) -> str:
+    if not valid_device_id(text):
+        raise argparse.ArgumentTypeError(f"{text!r}: name one daemon's device_id (no wildcards)")
+    return text
 
 
 def connection_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -272,6 +292,7 @@ def connection_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "timeout": args.timeout,
         "max_age": args.max_age,
+        "max_skew": args.max_skew,
         "username": args.username,
         "password": os.environ.get(PASSWORD_ENV, ""),
         "tls_ca": args.tls_ca,
