@@ -9,7 +9,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks bench-hands test-tflite-runtime
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks eval-sequences figures bench-hands test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -78,9 +78,14 @@ bench-convert: venv-edge  ## time the int8 image model per crop (device code pat
 models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned wheel (sha256-checked)
 	$(PY) -m edge.hands.fetch --dest models/mediapipe
 
-reference-landmarks: venv models  ## train the shipped landmark classifier (models/gestures-landmarks.*)
+reference-landmarks: venv models  ## train the shipped landmark classifier, lockbox + leave-one-source-out (~15 min, not CI)
 	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
-	$(PY) -m convert.landmarks_frames --datasets $(DATASETS) --model models/gestures-landmarks.tflite --out models/gestures-landmarks-frames.json
+
+figures: venv-edge  ## regenerate README/docs figures from the committed model and sequence json
+	$(PY) -m convert.figures
+
+eval-sequences: venv-edge models  ## real camera sequences through the daemon pipeline -> models/gestures-landmarks-sequences.json
+	$(PY) -m convert.sequences --datasets $(DATASETS) --config configs/car.toml --out models/gestures-landmarks-sequences.json
 
 bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
 	$(PY) -m edge.hands.bench --datasets $(DATASETS) --out bench/hands.json

@@ -131,14 +131,6 @@ def export(
     drop = 100.0 * (m_float["accuracy"] - m_int8["accuracy"])
     sizes = {"float_tflite_bytes": float_tflite_size(model), "int8_tflite_bytes": len(data)}
     meta = _meta(labels, spec, out, source, m_float, m_int8, agreement, sizes)
-    ok = agreement >= thresholds.min_agreement and drop <= thresholds.max_accuracy_drop
-    meta["metrics"]["parity"] = {
-        "ok": ok,
-        "min_agreement": thresholds.min_agreement,
-        "max_accuracy_drop_points": thresholds.max_accuracy_drop,
-        "accuracy_drop_points": round(drop, 2),
-    }
-    write_meta(out, meta)
     log.info(
         "float accuracy %.3f, int8 accuracy %.3f, agreement %.3f on %d eval images; "
         "%.1f KiB float -> %.1f KiB int8",
@@ -149,16 +141,42 @@ def export(
         sizes["float_tflite_bytes"] / 1024,
         sizes["int8_tflite_bytes"] / 1024,
     )
+    return publish_if_parity(out, final, meta, agreement, drop, thresholds)
+
+
+def publish_if_parity(
+    staged: Path,
+    final: Path,
+    meta: dict[str, Any],
+    agreement: float,
+    drop: float,
+    thresholds: Thresholds,
+) -> dict[str, Any]:
+    """The one parity rule: record it in the json, then move the staged pair to `final`.
+
+    Raises:
+        ParityError: agreement below `min_agreement` or accuracy drop above
+            `max_accuracy_drop`; the staged pair stays (NAME.rejected.*), `final` is untouched.
+    """
+    ok = agreement >= thresholds.min_agreement and drop <= thresholds.max_accuracy_drop
+    meta["metrics"]["parity"] = {
+        "ok": ok,
+        "min_agreement": thresholds.min_agreement,
+        "max_accuracy_drop_points": thresholds.max_accuracy_drop,
+        "agreement": round(agreement, 4),
+        "accuracy_drop_points": round(drop, 2),
+    }
+    write_meta(staged, meta)
     if not ok:
         raise ParityError(
             f"int8 model fails parity: agreement {agreement:.3f} (min "
             f"{thresholds.min_agreement}), accuracy drop {drop:.1f} points (max "
-            f"{thresholds.max_accuracy_drop}); kept for inspection as {out} ({final} untouched)"
+            f"{thresholds.max_accuracy_drop}); kept for inspection as {staged} ({final} untouched)"
         )
     for suffix in (".md", ".png"):  # a stale report of an earlier rejected attempt
-        out.with_suffix(suffix).unlink(missing_ok=True)
-    out.with_suffix(".json").replace(final.with_suffix(".json"))
-    out.replace(final)
+        staged.with_suffix(suffix).unlink(missing_ok=True)
+    staged.with_suffix(".json").replace(final.with_suffix(".json"))
+    staged.replace(final)
     return meta
 
 

@@ -10,7 +10,7 @@ is `edge.hands.features.expand(x)`.
 
 from __future__ import annotations
 
-import csv
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 from convert.data import DataError, Dataset
 from edge.hands import default_landmark_model, default_palm_model
 from edge.hands.classifier import HandInBox
+from edge.hands.decide import index_reach
 from edge.hands.features import (
     MIRROR_SWAP,
     NUM_POINT_VALUES,
@@ -29,6 +30,7 @@ from edge.hands.features import (
     pointing_angle,
     rotate,
 )
+from edge.hands.keypoints import KeypointError, read_keypoints
 from edge.hands.landmark import LandmarkModel
 from edge.hands.palm import PalmDetector
 
@@ -108,49 +110,41 @@ def extract(data: Dataset, finder: HandInBox) -> Landmarks:
 def load_keypoint_csv(
     path: str | Path, names: list[str], label_map: dict[str, str] | None = None, group: str = ""
 ) -> Landmarks:
-    """Rows `label_id, 42 values` -> features; `names[label_id]` mapped through `label_map`.
-
-    A class mapped to `pointing` is labelled by the index finger's direction (up/down/left/right,
-    DESIGN.md semantics) measured on the points themselves.
+    """Rows of a keypoint CSV (`edge.hands.keypoints`) -> Landmarks; labels mapped through
+    `label_map` (an empty target drops the class). A class mapped to `pointing` is labelled by
+    the index finger's direction (up/down/left/right, DESIGN.md semantics).
 
     Raises:
-        DataError: unreadable file, wrong column count, or an unknown label id.
+        DataError: the CSV cannot be read (names the file and line).
     """
     label_map = label_map if label_map is not None else {}
-    xs, labels = [], []
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            for n, row in enumerate(csv.reader(fh), 1):
-                if not row:
-                    continue
-                if len(row) != 1 + NUM_POINT_VALUES:
-                    raise DataError(
-                        f"{path}:{n}: expected {1 + NUM_POINT_VALUES} values, got {len(row)}"
-                    )
-                idx = int(row[0])
-                if not 0 <= idx < len(names):
-                    raise DataError(f"{path}:{n}: label id {idx} not in {names}")
-                pts = np.array([float(v) for v in row[1:]], np.float32).reshape(21, 2)
-                label = label_map.get(names[idx], names[idx])
-                if not label:
-                    continue
-                feat = normalized(pts)
-                if label == "pointing":
-                    label = direction_label(pointing_angle(feat))
-                xs.append(feat)
-                labels.append(label)
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, DataError):
-            raise
-        raise DataError(f"{path}: cannot read keypoint CSV ({exc})") from exc
+        rows = read_keypoints(path, names, group)
+    except KeypointError as exc:
+        raise DataError(str(exc)) from exc
+    labels = np.array([label_map.get(x, x) for x in rows.labels.tolist()], dtype=str)
+    keep = labels != ""
+    x, labels = rows.x[keep], relabel_pointing(rows.x[keep], labels[keep])
     n = len(labels)
-    return Landmarks(
-        np.array(xs, np.float32).reshape(n, NUM_POINT_VALUES),
-        np.array(labels, dtype=str),
-        np.full(n, group or f"csv:{Path(path).name}"),
-        np.ones(n, np.float32),
-        f"keypoints {path}",
-    )
+    return Landmarks(x, labels, rows.groups[keep], np.ones(n, np.float32), f"keypoints {path}")
+
+
+def clean_pointing(data: Landmarks, min_reach: float = 1.1) -> Landmarks:
+    """Training rows without pointing rows whose index finger is not stretched.
+
+    A `down` made by turning an `up` photo whose landmarks failed, or a kinivi `Pointer` with a
+    curled index, looks like a fist: kept, it would teach the model that fists can point.
+    """
+    pointing = np.isin(data.labels, POINTING)
+    return data.subset(~pointing | (index_reach(data.x) >= min_reach))
+
+
+def relabel_pointing(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels with `pointing` replaced by the index finger's direction (DESIGN.md semantics)."""
+    out = labels.astype(object).copy()
+    for i in np.flatnonzero(labels == "pointing"):
+        out[i] = direction_label(pointing_angle(x[i]))
+    return out.astype(str)
 
 
 def read_label_names(path: str | Path) -> list[str]:
@@ -167,36 +161,120 @@ def augment(
     noise: float = 0.015,
     seed: int = 0,
 ) -> Landmarks:
-    """Training copies: mirrored hands (left/right swapped), turned and jittered.
+    """Training copies that span how real hands vary: the other hand, turns, fingers held
+    together or spread, the hand tilted out of the image plane, and per-point jitter.
 
-    Pointing examples are turned by every quarter turn (plus jitter) and relabelled by their new
-    direction, so `left`, `right` and `down` come from every `up`; other classes are turned by
-    up to ±`jitter_deg`. Every copy gets Gaussian noise of `noise` (feature units).
+    Every row is also mirrored (x -> -x, `left`/`right` swapped: the other hand). Each copy then:
+    squeezes or spreads the index, ring and little fingers about their knuckles (towards or away
+    from the middle finger, -50 % .. +100 % of their angle to it); foreshortens the hand along a
+    random axis to 30-100 % (tilted away from the camera, up to side-on); turns it (pointing
+    rows by a random quarter turn ± `jitter_deg`, other shapes by up to ± `shape_turn_deg`) and
+    adds Gaussian noise of `noise`. Pointing rows are relabelled by their new direction, and
+    dropped when it is within 8° of a diagonal or the tilt hid the stretched index (no honest
+    label).
     """
     rng = np.random.default_rng(seed)
     base = join([data, _mirrored(data)], data.source)
-    xs, labels = [base.x], [base.labels]
+    xs, labels, keep_all = [base.x], [base.labels], [np.ones(len(base), bool)]
     pointing = np.isin(base.labels, POINTING)
+    n = len(base)
     for _ in range(copies):
+        pts = base.x.reshape(n, 21, 2).astype(np.float64)
+        pts = _squeeze_fingers(pts, rng.uniform(-0.5, 1.0, n))
+        pts = _foreshorten(pts, rng.uniform(0, np.pi, n), rng.uniform(0.3, 1.0, n))
         limit = np.where(pointing, jitter_deg, shape_turn_deg)
-        jitter = np.radians(rng.uniform(-1, 1, len(base)) * limit)
-        quarter = rng.integers(0, 4, len(base)) * (np.pi / 2) * pointing
-        angles = jitter + quarter
-        x = np.stack([rotate(f, a) for f, a in zip(base.x, angles, strict=True)])
+        angles = np.radians(rng.uniform(-1, 1, n) * limit)
+        angles = angles + rng.integers(0, 4, n) * (np.pi / 2) * pointing
+        x = rotate(pts.reshape(n, NUM_POINT_VALUES).astype(np.float32), angles)
         x = x + rng.normal(0, noise, x.shape).astype(np.float32)
         lab = base.labels.copy()
+        keep = np.ones(n, bool)
         for i in np.flatnonzero(pointing):
-            lab[i] = direction_label(pointing_angle(x[i]))
+            angle = pointing_angle(x[i])
+            lab[i] = direction_label(angle)
+            off = abs((np.degrees(angle) % 90.0) - 45.0)
+            keep[i] = off >= 8.0
+        keep &= ~pointing | (index_reach(x) >= 1.1)
         xs.append(x)
         labels.append(lab)
-    n = len(xs)
+        keep_all.append(keep)
+    keep = np.concatenate(keep_all)
     return Landmarks(
-        np.concatenate(xs).astype(np.float32),
-        np.concatenate(labels),
-        np.tile(base.groups, n),
-        np.tile(base.presence, n),
+        np.concatenate(xs).astype(np.float32)[keep],
+        np.concatenate(labels)[keep],
+        np.tile(base.groups, len(xs))[keep],
+        np.tile(base.presence, len(xs))[keep],
         data.source + " (augmented)",
     )
+
+
+def hard_views(data: Landmarks) -> Landmarks:
+    """The safe hands drawn the way that fools classifiers, labels kept: every `stop` with the
+    fingers held together (also tilted to 60 %, as the other hand, turned 23°), and every `fist`
+    seen side-on (flattened to 35 % and 60 % across and along the image, upright and turned a
+    quarter). Nothing here may ever come out as a motion."""
+    parts = []
+    stop = data.subset(data.labels == "stop")
+    if len(stop):
+        n = len(stop)
+        pts = _squeeze_fingers(stop.x.reshape(n, 21, 2).astype(np.float64), np.ones(n))
+        tilted = _foreshorten(pts, np.zeros(n), np.full(n, 0.6))
+        flat = [v.reshape(n, NUM_POINT_VALUES).astype(np.float32) for v in (pts, tilted)]
+        views = [*flat, mirror(flat[0]), rotate(flat[0], 0.4)]
+        parts += [Landmarks(v, stop.labels, stop.groups, stop.presence, "") for v in views]
+    fist = data.subset(data.labels == "fist")
+    if len(fist):
+        n = len(fist)
+        pts = fist.x.reshape(n, 21, 2).astype(np.float64)
+        for axis, factor in itertools.product((0.0, np.pi / 2), (0.35, 0.6)):
+            v = _foreshorten(pts, np.full(n, axis), np.full(n, factor))
+            v = v.reshape(n, NUM_POINT_VALUES).astype(np.float32)
+            for view in (v, rotate(v, np.pi / 2)):
+                parts.append(Landmarks(view, fist.labels, fist.groups, fist.presence, ""))
+    if not parts:
+        return data.subset(np.zeros(len(data), bool))
+    return join(parts, data.source + " (hard views)")
+
+
+def pointing_views(data: Landmarks) -> Landmarks:
+    """Every pointing row turned by each quarter turn and relabelled by its new direction (so a
+    few real `up` rows also measure `left`, `right` and `down`); the rows themselves excluded."""
+    pointing = data.subset(np.isin(data.labels, POINTING))
+    parts = []
+    for quarter in (1, 2, 3):
+        x = rotate(pointing.x, quarter * np.pi / 2)
+        labels = np.array([direction_label(pointing_angle(v)) for v in x], dtype=str)
+        parts.append(Landmarks(x, labels, pointing.groups, pointing.presence, ""))
+    return join(parts, data.source + " (turned pointing)") if len(pointing) else pointing
+
+
+FINGER_BASES = {5: 1.0, 13: 1.0, 17: 2.0}  # index, ring, little: knuckle -> how far from middle
+
+
+def _squeeze_fingers(pts: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Turn index, ring and little fingers about their knuckles towards (amount > 0) or away
+    from (< 0) the middle finger's direction, by `amount` times their angle to it."""
+    out = pts.copy()
+    mid = pts[:, 12] - pts[:, 9]
+    mid_angle = np.arctan2(mid[:, 1], mid[:, 0])
+    for mcp in FINGER_BASES:
+        seg = pts[:, mcp + 1 : mcp + 4] - pts[:, mcp : mcp + 1]
+        d = pts[:, mcp + 3] - pts[:, mcp]
+        diff = np.angle(np.exp(1j * (mid_angle - np.arctan2(d[:, 1], d[:, 0]))))
+        turn = (amount * diff)[:, None]
+        c, s = np.cos(turn), np.sin(turn)
+        x, y = seg[..., 0], seg[..., 1]
+        out[:, mcp + 1 : mcp + 4, 0] = pts[:, mcp : mcp + 1, 0] + x * c - y * s
+        out[:, mcp + 1 : mcp + 4, 1] = pts[:, mcp : mcp + 1, 1] + x * s + y * c
+    return out
+
+
+def _foreshorten(pts: np.ndarray, axis: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Scale the points (about the wrist) by `factor` along the direction `axis` (radians)."""
+    u = np.stack([np.cos(axis), np.sin(axis)], axis=-1)[:, None, :]  # (N, 1, 2)
+    rel = pts - pts[:, :1]
+    along = np.sum(rel * u, axis=-1, keepdims=True)
+    return pts[:, :1] + rel + (factor[:, None, None] - 1.0) * along * u
 
 
 def _mirrored(data: Landmarks) -> Landmarks:

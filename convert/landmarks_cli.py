@@ -70,6 +70,7 @@ def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 def cmd_landmarks(args: argparse.Namespace) -> int:
     """Run `gesture-convert landmarks` (see `add_parser`); returns the exit code."""
+    from convert.export import Thresholds
     from convert.landmarks import (
         augment,
         extract,
@@ -78,7 +79,7 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         open_finder,
         read_label_names,
     )
-    from convert.landmarks_train import MlpSettings, export_landmarks, fit
+    from convert.landmarks_train import EvalSets, MlpSettings, export_landmarks, fit
     from convert.report import write_report
 
     if not args.data and not args.keypoints:
@@ -118,8 +119,8 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         "training": {**settings.as_dict(), "train_rows_augmented": len(data)},
         "notes": [f"Evaluation as the device decides: presence < {args.min_presence} → none."],
     }
-    export_landmarks(
-        model, labels, data.x, ev, args.out, source, args.min_presence, args.min_agreement
-    )
+    sets = EvalSets(gate=ev, min_presence=args.min_presence)
+    thresholds = Thresholds(min_agreement=args.min_agreement, max_accuracy_drop=1.0)
+    export_landmarks(model, labels, data.x, sets, args.out, source, thresholds)
     write_report(Path(args.out).with_suffix(".tflite"))
     return 0

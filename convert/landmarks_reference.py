@@ -1,252 +1,313 @@
-"""Train the shipped landmark classifier (`make reference-landmarks`); compare with the image model.
+"""Train the shipped landmark classifier (`make reference-landmarks`), measured by source.
 
-Data: the image reference set (`convert.reference.build`: subhih-hands boxes + background crops,
-shimaazizi-4gest, rotated `up` crops for left/right/down) split by group exactly as the image
-model is (`group_split`, eval fraction 0.3, seed 0), so both are measured on the same held-out
-crops from sessions neither trained on; plus the kinivi-keypoints CSV for training only.
-A second measurement holds out a whole dataset (shimaazizi-4gest) to report a cross-source score.
+Data: community-keypoints (43 projects' own recordings), kinivi-keypoints, and the photo sets
+(subhih-hands boxes and backgrounds, shimaazizi-4gest, rotated `up` crops for left/right/down)
+turned into landmarks by the device's own hand finder. Split by SOURCE as `convert/lockbox.toml`
+says: every choice (the MediaPipe model size, the decision thresholds) is made on `validation`;
+`lockbox` is measured once, at the end, and never feeds a choice. Leave-one-source-out: the
+sources are dealt into folds, and each source is scored by a model trained without its fold.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from convert.landmarks import (
-    KINIVI_MAP,
     Landmarks,
     augment,
-    extract,
+    clean_pointing,
+    hard_views,
     join,
-    load_keypoint_csv,
-    open_finder,
-    read_label_names,
+    pointing_views,
 )
-from convert.landmarks_train import (
-    MlpSettings,
-    device_predictions,
-    encode_labels,
-    export_landmarks,
-    fit,
-)
-from edge.hands import default_landmark_model, default_palm_model
+from convert.landmarks_eval import device_predictions, scored
+from convert.landmarks_train import EvalSets, MlpSettings, encode_labels, export_landmarks, fit
+from convert.reference import LABELS
+from convert.report import write_report
+from convert.sources import community, kinivi, photos, source_of, split_of
+from edge.hands.decide import DecisionRule
 from edge.hands.features import expand
 
 log = logging.getLogger(__name__)
-SIZE = 224  # crops at the landmark model's input size
+MODEL_SIZES = ("full", "lite")
+MAX_UNASKED = 0.002  # validation: at most 1 safe hand in 500 read as a motion
+MARGINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+MIN_SCORES = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9)
+REJECTS = (0.3, 0.4, 0.5, 0.6)
 
 
-def extracted(
-    datasets: Path, cache: Path, palm: str | None, marks: str | None
-) -> tuple[Any, Landmarks, Landmarks]:
-    """(split, train landmarks, eval landmarks) of the image reference set, cached in `cache`."""
-    from convert.reference import build
-    from convert.split import group_split
-
-    data = build(datasets, SIZE)
-    split = group_split(data, 0.3, 0)
-    out = []
-    for name, part in (("train", split.train), ("eval", split.eval)):
-        path = cache / f"{name}.npz"
-        if path.is_file() and len(np.load(path)["labels"]) == len(part):
-            z = np.load(path)
-            out.append(Landmarks(z["x"], z["labels"], z["groups"], z["presence"], part.source))
-            continue
-        lm = extract(part, open_finder(palm, marks))
-        cache.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            path,
-            x=lm.x,
-            labels=lm.labels,
-            groups=lm.groups,
-            presence=lm.presence,
-            names=np.array(part.names),
-        )
-        out.append(lm)
-    return split, out[0], out[1]
+def hand_models(models: Path, size: str) -> tuple[str, str]:
+    """(palm detector, landmark model) of one MediaPipe model size."""
+    mp = models / "mediapipe"
+    return str(mp / f"palm_detection_{size}.tflite"), str(mp / f"hand_landmark_{size}.tflite")
 
 
-def kinivi(datasets: Path) -> Landmarks:
-    root = datasets / "kinivi-keypoints"
-    names = read_label_names(root / "keypoint_classifier_label.csv")
-    return load_keypoint_csv(root / "keypoint.csv", names, KINIVI_MAP, "kinivi")
+def everything(datasets: Path, cache: Path, models: Path, size: str) -> Landmarks:
+    """Every row of every source, with its group (= its source)."""
+    palm, marks = hand_models(models, size)
+    shots = photos(datasets, cache / Path(marks).stem, palm, marks)
+    return join([community(datasets), kinivi(datasets), shots], "all sources")
 
 
-def usable(data: Landmarks, min_presence: float) -> Landmarks:
-    """Training rows with a hand the device would classify (presence high enough)."""
-    return data.subset(data.presence >= min_presence)
+def training_rows(part: Landmarks, min_presence: float, seed: int) -> Landmarks:
+    """Augmented training rows: hands the device would classify (presence high enough), and
+    pointing rows only where the index finger is stretched (`clean_pointing`)."""
+    return augment(clean_pointing(part.subset(part.presence >= min_presence)), seed=seed)
 
 
-def image_model_scores(model_path: Path, split: Any, names: list[str]) -> dict[str, Any] | None:
-    """The image model's int8 metrics on the same held-out crops (None if it is not there)."""
-    from convert.evaluate import float_inputs, metrics, predict_tflite
-    from convert.reference import MARGIN, build
-    from edge.artifact import read_meta
+@dataclass(frozen=True)
+class Calibration:
+    """What the decision rule is chosen on: validation rows plus their pointing rows turned to
+    every direction (`everyday`), and the hard safe views that must never drive (`hard`)."""
 
-    if not model_path.is_file():
-        log.warning("%s not found: no image-model comparison", model_path)
-        return None
-    meta = read_meta(model_path)
-    data = build(Path(split["datasets"]), meta.input.shape[1])
-    keep = np.isin(data.groups, split["eval_groups"])
-    ev = data.subset(keep)
-    labels = list(meta.labels)
-    probs = predict_tflite(model_path, float_inputs(ev.images, meta.input))
-    pred = np.array([names.index(labels[i]) for i in probs.argmax(axis=1)])
-    log.info("image model crop margin %s (reference %s)", meta.input.crop_margin, MARGIN)
-    return metrics(encode_labels(ev.labels, names), pred, names)
+    everyday: Landmarks
+    hard: Landmarks
+    p_everyday: np.ndarray
+    p_hard: np.ndarray
+
+
+def calibration_sets(model: Any, val: Landmarks) -> Calibration:
+    everyday = join([val, pointing_views(val)], "validation + turned pointing")
+    hard = hard_views(val)
+    predict = lambda d: np.asarray(model.predict(expand(d.x), verbose=0))  # noqa: E731
+    return Calibration(everyday, hard, predict(everyday), predict(hard))
+
+
+def calibrate(
+    cal: Calibration, names: list[str], min_presence: float
+) -> tuple[DecisionRule, dict[str, Any]]:
+    """The decision rule chosen on validation: among the rules under which no hard view drives
+    and at most MAX_UNASKED of the everyday safe hands do, the one with the best mean per-class
+    recall (so a missed motion counts as much as any other class); the safest if none is."""
+    rows = []
+    for margin, low, reject in itertools.product(MARGINS, MIN_SCORES, REJECTS):
+        rule = DecisionRule(margin, low, reject)
+        every = _rates(cal.p_everyday, cal.everyday, names, min_presence, rule)
+        hard = _rates(cal.p_hard, cal.hard, names, min_presence, rule)
+        rows.append((rule, every, hard))
+    ok = [r for r in rows if r[1]["unasked"] <= MAX_UNASKED and r[2]["unasked"] == 0]
+    best = (
+        max(ok, key=lambda r: (r[1]["balanced"], r[0].motion_margin))
+        if ok
+        else min(rows, key=lambda r: (r[2]["unasked"] + r[1]["unasked"], -r[1]["balanced"]))
+    )
+    plain = _rates(cal.p_everyday, cal.everyday, names, min_presence, None)
+    plain_hard = _rates(cal.p_hard, cal.hard, names, min_presence, None)
+    every, hard = best[1], best[2]
+    cost = {
+        "chosen_on": "validation sources (+ their pointing turned to every direction, + hard "
+        "views: palms with the fingers together, side-on fists)",
+        "criterion": f"no hard view drives, unasked motion <= {MAX_UNASKED}, then the best mean "
+        "per-class recall",
+        "feasible": bool(ok),
+        "validation_accuracy": every["accuracy"],
+        "validation_balanced_accuracy": every["balanced"],
+        "validation_unasked_motion_rate": every["unasked"],
+        "validation_motion_recall": every["motion_recall"],
+        "hard_views": len(cal.hard),
+        "hard_views_unasked_motion_rate": hard["unasked"],
+        "plain_argmax": {
+            "accuracy": plain["accuracy"],
+            "balanced_accuracy": plain["balanced"],
+            "unasked_motion_rate": plain["unasked"],
+            "motion_recall": plain["motion_recall"],
+            "hard_views_unasked_motion_rate": plain_hard["unasked"],
+        },
+        "missed_motion_cost_points": round(
+            100 * (plain["motion_recall"] - every["motion_recall"]), 2
+        ),
+    }
+    return best[0], cost
+
+
+def _rates(
+    probs: np.ndarray,
+    part: Landmarks,
+    names: list[str],
+    min_presence: float,
+    rule: DecisionRule | None,
+) -> dict[str, float]:
+    """Accuracy, mean per-class recall, unasked-motion rate and motion recall of one rule
+    (None: plain argmax)."""
+    y = encode_labels(part.labels, names)
+    pred = device_predictions(probs, part.presence, names, min_presence, rule, part.x)
+    s = scored(y, pred, names)
+    motion = np.isin(part.labels, ("up", "down", "left", "right"))
+    recall = float(np.mean(pred[motion] == y[motion])) if motion.any() else 1.0
+    recalls = list(s["per_class_recall"].values())
+    return {
+        "accuracy": s["accuracy"],
+        "balanced": round(float(np.mean(recalls)), 4) if recalls else 0.0,
+        "unasked": s["unasked_motion_rate"],
+        "motion_recall": round(recall, 4),
+    }
+
+
+def leave_one_source_out(
+    rows: Landmarks,
+    names: list[str],
+    settings: MlpSettings,
+    rule: DecisionRule,
+    min_presence: float,
+    folds: int,
+) -> dict[str, Any]:
+    """Each source scored by a model trained on the other folds (sources dealt by size)."""
+    sources = np.array([source_of(str(g)) for g in rows.groups])
+    names_by_size = sorted(set(sources.tolist()), key=lambda s: -int(np.sum(sources == s)))
+    fold_of = {s: i % folds for i, s in enumerate(names_by_size)}
+    fold = np.array([fold_of[s] for s in sources])
+    pred = np.zeros(len(rows), np.int64)
+    for k in range(folds):
+        held = fold == k
+        model = fit(training_rows(rows.subset(~held), min_presence, settings.seed), names, settings)
+        part = rows.subset(held)
+        probs = np.asarray(model.predict(expand(part.x), verbose=0))
+        pred[held] = device_predictions(probs, part.presence, names, min_presence, rule, part.x)
+        log.info("leave-one-source-out: fold %d/%d done", k + 1, folds)
+    y = encode_labels(rows.labels, names)
+    per_source = {
+        s: round(float(np.mean(pred[sources == s] == y[sources == s])), 4) for s in names_by_size
+    }
+    overall = scored(y, pred, names)
+    worst = min(per_source, key=lambda s: per_source[s])
+    summary = {
+        "method": f"{folds} folds of whole sources (dealt by size); each source scored by a "
+        "float model trained without its fold, decided by the shipped rule",
+        "accuracy": overall["accuracy"],
+        "per_class_recall": overall["per_class_recall"],
+        "unasked_motion_rate": overall["unasked_motion_rate"],
+        "worst_unasked_pair": overall["worst_unasked_pair"],
+        "confusion": overall["confusion"],
+        "size": overall["size"],
+        "worst_source": {"source": worst, "accuracy": per_source[worst]},
+        "rows_per_source": {s: int(np.sum(sources == s)) for s in names_by_size},
+    }
+    return {"per_source": per_source, "summary": summary}
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.landmarks_reference --datasets DIR --out models/gestures-landmarks`."""
-    from convert.reference import LABELS
-    from convert.report import write_report
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--out", type=Path, default=Path("models/gestures-landmarks.tflite"))
     p.add_argument("--cache", type=Path, default=Path("build/landmarks"))
-    p.add_argument("--image-model", type=Path, default=Path("models/gestures-image.tflite"))
-    p.add_argument("--palm-model", default=None)
-    p.add_argument("--landmark-model", default=None)
+    p.add_argument("--models", type=Path, default=Path("models"), help="holds mediapipe/")
     p.add_argument("--min-presence", type=float, default=0.5)
-    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--compare-only", action="store_true", help="re-measure the image model only (no training)"
-    )
-    p.add_argument(
-        "--other-splits",
-        type=int,
-        nargs="*",
-        default=[1, 2, 3],
-        help="also measure (float) on the group splits of these seeds",
-    )
+    p.add_argument("--folds", type=int, default=8, help="leave-one-source-out folds (0: skip)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
-    if args.compare_only:
-        return compare_again(args, names)
-    palm = args.palm_model or default_palm_model()
-    marks = args.landmark_model or default_landmark_model()
-    cache = args.cache / Path(marks).stem  # landmarks depend on the model that drew them
-    split, train, ev = extracted(args.datasets, cache, palm, marks)
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
-    extra = kinivi(args.datasets)
-    train_set = augment(join([usable(train, args.min_presence), extra]), seed=args.seed)
-    model = fit(train_set, names, settings)
-    source = {
-        "data": "subhih-hands + shimaazizi-4gest (image reference set, landmarks by edge.hands) "
-        "+ kinivi-keypoints (training only)",
-        "split": {**split.describe(), "method": split.method + " (the image model's split)"},
-        "training": {**settings.as_dict(), "train_rows_augmented": len(train_set)},
-        "landmarks_from": {"palm_model": Path(palm).name, "landmark_model": Path(marks).name},
+    trials: dict[str, Any] = {}
+    for size in MODEL_SIZES:  # a choice: made on validation only
+        rows = everything(args.datasets, args.cache, args.models, size)
+        side = split_of(rows.groups)
+        train, val = rows.subset(side == "train"), rows.subset(side == "validation")
+        model = fit(training_rows(train, args.min_presence, args.seed), names, settings)
+        rule, cost = calibrate(calibration_sets(model, val), names, args.min_presence)
+        trials[size] = {"model": model, "rule": rule, "cost": cost, "rows": rows, "side": side}
+        log.info("%s hand models: validation %s", size, cost)
+    # the same criterion as the rule: feasible first, then the best mean per-class recall
+    size = max(
+        MODEL_SIZES,
+        key=lambda s: (
+            trials[s]["cost"]["feasible"],
+            trials[s]["cost"]["validation_balanced_accuracy"],
+            -trials[s]["cost"]["validation_unasked_motion_rate"],
+        ),
+    )
+    chosen = trials[size]
+    rows, side = chosen["rows"], chosen["side"]
+    train = rows.subset(side == "train")
+    sets = EvalSets(
+        gate=rows.subset(side == "validation"),
+        lockbox=rows.subset(side == "lockbox"),
+        min_presence=args.min_presence,
+        rule=chosen["rule"],
+    )
+    source = describe(args, settings, size, trials, rows, side)
+    meta = export_landmarks(chosen["model"], names, train.x, sets, args.out, source)
+    if args.folds:
+        loso = leave_one_source_out(
+            rows, names, settings, chosen["rule"], args.min_presence, args.folds
+        )
+        meta["metrics"]["leave_one_source_out"] = loso["per_source"]
+        meta["metrics"]["leave_one_source_out_summary"] = loso["summary"]
+        path = args.out.with_suffix(".json")
+        saved = json.loads(path.read_text())
+        saved["metrics"].update(
+            leave_one_source_out=loso["per_source"],
+            leave_one_source_out_summary=loso["summary"],
+        )
+        path.write_text(json.dumps(saved, indent=1) + "\n")
+    write_report(args.out)
+    return 0
+
+
+def describe(
+    args: argparse.Namespace,
+    settings: MlpSettings,
+    size: str,
+    trials: dict[str, Any],
+    rows: Landmarks,
+    side: np.ndarray,
+) -> dict[str, Any]:
+    """The json's `source`: data, the by-source split, the choices and what made them."""
+    per_side = {
+        s: sorted({source_of(str(g)) for g in rows.groups[side == s]})
+        for s in ("validation", "lockbox")
+    }
+    return {
+        "data": "community-keypoints (43 projects) + kinivi-keypoints + subhih-hands and "
+        "shimaazizi-4gest photos (landmarks by the device's hand finder)",
+        "split": {
+            "method": "by source, fixed in convert/lockbox.toml (lockbox never used for a choice)",
+            "validation_sources": per_side["validation"],
+            "lockbox_sources": per_side["lockbox"],
+            "rows": {s: int(np.sum(side == s)) for s in ("train", "validation", "lockbox")},
+            "eval_groups": sorted({str(g) for g in rows.groups[side == "lockbox"]}),
+        },
+        "training": {
+            **settings.as_dict(),
+            "train_rows": int(np.sum(side == "train")),
+            "min_presence": args.min_presence,
+        },
+        "choices": {
+            "hand_models": size,
+            "hand_model_trials": {s: t["cost"] for s, t in trials.items()},
+            "decision_rule": trials[size]["rule"].__dict__,
+            "decision_cost": trials[size]["cost"],
+        },
+        "landmarks_from": {
+            "palm_model": f"palm_detection_{size}.tflite",
+            "landmark_model": f"hand_landmark_{size}.tflite",
+        },
         "notes": [
-            "kinivi-keypoints (Apache-2.0): Open→stop, Close→fist, OK→none, "
-            "Pointer→up/down/left/right by the index finger's direction; training only.",
-            "Augmentation: mirrored hands (left/right swapped); pointing turned by quarter turns "
-            "± 25° and relabelled; other shapes turned by any angle; Gaussian noise.",
-            f"Evaluation as the device decides: presence < {args.min_presence} → none.",
+            "community-keypoints: x negated back to the camera's view (DESIGN.md: left = the "
+            "finger points to the image right); kinivi-keypoints likewise; Pointer -> "
+            "up/down/left/right by the index finger's direction.",
+            "Training rows: presence >= min_presence; up/down/left/right only where the index "
+            "finger is stretched (tip/PIP reach from the wrist >= 1.1).",
+            "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
+            "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
+            "turns, relabelled), per-point noise; class- and source-balanced weights.",
+            "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
+            "of the lockbox subhih sessions.",
+            f"Evaluation as the device decides: presence < {args.min_presence} -> none, "
+            "then the decision rule.",
         ],
     }
-    meta = export_landmarks(model, names, train_set.x, ev, args.out, source, args.min_presence)
-    write_report(args.out)
-    desc = {"datasets": str(args.datasets), "eval_groups": split.eval_groups}
-    compare = {
-        "landmarks_int8": meta["metrics"]["int8"],
-        "image_int8": image_model_scores(args.image_model, desc, names),
-    }
-    if args.image_model.is_file():
-        image_meta = json.loads(args.image_model.with_suffix(".json").read_text())
-        compare["image_model_sha256"] = image_meta["sha256"]
-    compare["cross_source_shimaazizi"] = cross_source(
-        train, ev, extra, names, settings, args.min_presence
-    )
-    compare["other_splits"] = {
-        str(seed): other_split(join([train, ev]), extra, names, settings, args.min_presence, seed)
-        for seed in args.other_splits
-    }
-    path = args.out.with_name(args.out.stem + "-comparison.json")
-    path.write_text(json.dumps(compare, indent=1) + "\n")
-    log.info("wrote %s", path)
-    return 0
-
-
-def other_split(
-    every: Landmarks,
-    extra: Landmarks,
-    names: list[str],
-    settings: MlpSettings,
-    min_presence: float,
-    seed: int,
-) -> dict[str, Any]:
-    """Float metrics on another group split (seed) of the same landmarks: the estimate's spread."""
-    from convert.data import Dataset
-    from convert.evaluate import metrics
-    from convert.split import group_split
-
-    blank = np.zeros((len(every), 1, 1, 3), np.uint8)  # the split only looks at labels and groups
-    split = group_split(Dataset(blank, every.labels, every.groups, every.source), 0.3, seed)
-    held = np.isin(every.groups, split.eval_groups)
-    train, ev = every.subset(~held), every.subset(held)
-    model = fit(augment(join([usable(train, min_presence), extra]), seed=0), names, settings)
-    probs = np.asarray(model.predict(expand(ev.x), verbose=0))
-    pred = device_predictions(probs, ev.presence, names, min_presence)
-    result = metrics(encode_labels(ev.labels, names), pred, names)
-    return {**result, "eval_groups": split.eval_groups}
-
-
-def compare_again(args: argparse.Namespace, names: list[str]) -> int:
-    """Re-measure the image model on the landmark json's eval groups, and the other splits."""
-    path = args.out.with_name(args.out.stem + "-comparison.json")
-    compare = json.loads(path.read_text())
-    meta = json.loads(args.out.with_suffix(".json").read_text())
-    desc = {"datasets": str(args.datasets), "eval_groups": meta["source"]["split"]["eval_groups"]}
-    compare["image_int8"] = image_model_scores(args.image_model, desc, names)
-    if args.other_splits:
-        marks = args.landmark_model or default_landmark_model()
-        palm = args.palm_model or default_palm_model()
-        _, train, ev = extracted(args.datasets, args.cache / Path(marks).stem, palm, marks)
-        every, extra = join([train, ev]), kinivi(args.datasets)
-        settings = MlpSettings(epochs=args.epochs, seed=args.seed)
-        compare["other_splits"] = {
-            str(seed): other_split(every, extra, names, settings, args.min_presence, seed)
-            for seed in args.other_splits
-        }
-    compare["image_model_sha256"] = json.loads(args.image_model.with_suffix(".json").read_text())[
-        "sha256"
-    ]
-    path.write_text(json.dumps(compare, indent=1) + "\n")
-    log.info("wrote %s", path)
-    return 0
-
-
-def cross_source(
-    train: Landmarks,
-    ev: Landmarks,
-    extra: Landmarks,
-    names: list[str],
-    settings: MlpSettings,
-    min_presence: float,
-) -> dict[str, Any]:
-    """Train without any shimaazizi-4gest image, test on all of them (float model)."""
-    from convert.evaluate import metrics
-
-    every = join([train, ev])
-    shima = np.char.startswith(every.groups.astype(str), "shimaazizi")
-    held = every.subset(shima)
-    rest = augment(join([usable(every.subset(~shima), min_presence), extra]), seed=settings.seed)
-    model = fit(rest, names, settings)
-    pred = device_predictions(
-        np.asarray(model.predict(expand(held.x), verbose=0)), held.presence, names, min_presence
-    )
-    return metrics(encode_labels(held.labels, names), pred, names)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,15 @@ def build_classifier(cfg: Config) -> Classifier:
     )
     if model.meta.kind == "landmarks":
         from edge.hands.classifier import LandmarkClassifier  # lazily: the hands package
+        from edge.hands.decide import model_rule, with_overrides
 
-        return LandmarkClassifier(model, cfg)
+        d = cfg.decision
+        rule = with_overrides(
+            model_rule(model.meta.raw),
+            motion_margin=d.motion_margin,
+            min_motion_score=d.min_motion_score,
+            reject_below=d.reject_below,
+        )
+        log.info("decision: %s", rule)
+        return LandmarkClassifier(model, cfg, rule)
     return ImageClassifier(model)

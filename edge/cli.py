@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -30,8 +31,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--preview", action="store_true", help="serve the MJPEG preview")
     check = sub.add_parser("check-config", help="validate a config file and exit (78 if invalid)")
     check.add_argument("--config", required=True, type=Path)
-    cls = sub.add_parser("classify", help="classify image files or folders")
-    cls.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    cls = sub.add_parser("classify", help="classify image files or folders, or landmark rows")
+    cls.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    cls.add_argument(
+        "--keypoints",
+        type=Path,
+        metavar="CSV",
+        help="classify landmark rows (label,x0,y0,...,x20,y20 or the kinivi layout) instead",
+    )
+    cls.add_argument("--keypoint-labels", type=Path, help="class name per line, for label ids")
+    cls.add_argument(
+        "--mirrored", action="store_true", help="the rows' x is mirrored (selfie-view recordings)"
+    )
     cls.add_argument("--model", type=Path, help="a .tflite with its .json (default: shipped model)")
     cls.add_argument("--config", type=Path, help="take model and [locate] from this config")
     cls.add_argument("--crops", action="store_true", help="each image is already a hand crop")
@@ -76,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeNotFound as exc:
         log.error("%s", exc)
         return EX_RUNTIME
+    except BrokenPipeError:  # `gesture-edge classify ... | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EX_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -135,6 +149,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
         )
     cfg = load_config(args.config) if args.config else parse_config({"model": {"path": str(model)}})
     cfg = _with_model(cfg, args.model, args.runtime)
+    if args.keypoints is not None:
+        return _classify_keypoints(args, cfg)
+    if not args.paths:
+        log.error("give image files or folders, or --keypoints FILE.csv")
+        return EX_USAGE
     classifier = build_classifier(cfg)
     try:
         files = image_files(args.paths)
@@ -173,6 +192,43 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if locator is not None:
         locator.close()
     return EX_RUNTIME if failures else EX_OK
+
+
+def _classify_keypoints(args: argparse.Namespace, cfg: Config) -> int:
+    """`classify --keypoints`: one {"row", "label", "score"} per CSV row (row = its line)."""
+    from edge.classify import build_classifier
+    from edge.hands.classifier import LandmarkClassifier
+    from edge.hands.features import mirror
+    from edge.hands.keypoints import KeypointError, read_keypoints
+
+    names = None
+    if args.keypoint_labels is not None:
+        try:
+            text = args.keypoint_labels.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise ModelError(f"{args.keypoint_labels}: cannot read ({exc.strerror})") from exc
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    try:
+        rows = read_keypoints(args.keypoints, names)
+    except KeypointError as exc:
+        log.error("%s", exc)
+        return EX_DATAERR
+    classifier = build_classifier(cfg)
+    try:
+        if not isinstance(classifier, LandmarkClassifier):
+            log.error("--keypoints needs a landmark model (kind: landmarks): %s", cfg.model.path)
+            return EX_DATAERR
+        points = mirror(rows.x) if args.mirrored else rows.x
+        for line, x, truth in zip(rows.lines, points, rows.labels, strict=True):
+            pred = classifier.classify_points(x.reshape(21, 2))
+            out = {"row": int(line), "label": pred.label, "score": round(pred.score, 4)}
+            if args.json:
+                print(json.dumps(out))
+            else:
+                print(f"{pred.label:>8} {pred.score:.2f}  row {line} ({truth})")
+    finally:
+        classifier.close()
+    return EX_OK
 
 
 def _with_model(cfg: Config, model: Path | None, runtime: str | None) -> Config:

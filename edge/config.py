@@ -58,6 +58,15 @@ class LocateConfig:
 
 
 @dataclass(frozen=True)
+class DecisionConfig:
+    """How scores become a gesture (edge.hands.decide); unset keys keep the model's json values."""
+
+    motion_margin: float | None = opt(None, 0.0, 1.0)  # a motion's lead over stop/none/fist
+    min_motion_score: float | None = opt(None, 0.0, 1.0)  # a motion's own score
+    reject_below: float | None = opt(None, 0.0, 1.0)  # top score below: `none` (unknown hand)
+
+
+@dataclass(frozen=True)
 class SmoothingConfig:
     method: str = opt("window", choices=("window", "ema"))
     window: int = opt(5, 1, 100)
@@ -123,6 +132,7 @@ SECTIONS: dict[str, type] = {
     "camera": CameraConfig,
     "model": ModelConfig,
     "locate": LocateConfig,
+    "decision": DecisionConfig,
     "smoothing": SmoothingConfig,
     "commands": CommandsConfig,
     "safety": SafetyConfig,
@@ -138,6 +148,7 @@ class Config:
     camera: CameraConfig = field(default_factory=CameraConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     locate: LocateConfig = field(default_factory=LocateConfig)
+    decision: DecisionConfig = field(default_factory=DecisionConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     commands: CommandsConfig = field(default_factory=CommandsConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
@@ -213,7 +224,10 @@ def _section(cls: type, name: str, table: dict, base: Path, errors: list[str]) -
     return cls(**values)
 
 
-def _check(value: Any, kind: type, meta: dict, base: Path) -> tuple[Any, str | None]:
+def _check(value: Any, kind: Any, meta: dict, base: Path) -> tuple[Any, str | None]:
+    optional = [k for k in getattr(kind, "__args__", ()) if k is not type(None)]
+    if len(optional) == 1:  # `float | None`: a value, when given, is checked as the float
+        kind = optional[0]
     if (
         kind is str
         and meta.get("int_ok")

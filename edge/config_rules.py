@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 from pathlib import Path
@@ -26,18 +27,12 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
             f"[model] path: {model.with_suffix('.json')} (the model's metadata) is missing"
         )
     loc = s["locate"]
-    if loc.method != "fixed":
-        for key, name in (
-            ("palm_model", "palm_detection_full"),  # what models/gestures-landmarks was
-            ("landmark_model", "hand_landmark_full"),  # trained on (docs/hands.md)
-        ):
-            if not getattr(loc, key):
-                loc = dataclasses.replace(
-                    loc, **{key: str(models_dir() / "mediapipe" / f"{name}.tflite")}
-                )
-            if not Path(getattr(loc, key)).is_file():
-                errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist (make models)")
-        s["locate"] = loc
+    for key, name in trained_with(model).items():  # also for a fixed box: a landmark model
+        if not getattr(loc, key):  # searches it with these
+            loc = dataclasses.replace(loc, **{key: str(models_dir() / "mediapipe" / name)})
+        if loc.method != "fixed" and not Path(getattr(loc, key)).is_file():
+            errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist (make models)")
+    s["locate"] = loc
     mq = s["mqtt"]
     if not mq.device_id:
         mq = dataclasses.replace(mq, device_id=socket.gethostname().split(".")[0] or "gesturepilot")
@@ -52,6 +47,25 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
             password = cred.read_text().rstrip("\r\n")
     s["mqtt"] = dataclasses.replace(mq, password=password)
     return s
+
+
+def trained_with(model: Path) -> dict[str, str]:
+    """The MediaPipe hand models a landmark model's json says its landmarks came from
+    (`source.landmarks_from`; the full models when it does not say)."""
+    names = {
+        "palm_model": "palm_detection_full.tflite",
+        "landmark_model": "hand_landmark_full.tflite",
+    }
+    try:
+        meta = json.loads(model.with_suffix(".json").read_text())
+        told = meta.get("source", {}).get("landmarks_from", {})
+    except (OSError, ValueError, AttributeError):
+        return names
+    for key in names:
+        value = told.get(key) if isinstance(told, dict) else None
+        if isinstance(value, str) and value.endswith(".tflite") and "/" not in value:
+            names[key] = value
+    return names
 
 
 def cross_field(s: dict[str, Any], errors: list[str]) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 from edge.artifact import ModelError
 from edge.crops import square_box
 from edge.hands import default_landmark_model, default_palm_model
+from edge.hands.decide import Decider, DecisionRule, index_reach, model_rule
 from edge.hands.features import check_recipe, features
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.landmark import HandLandmarks, LandmarkModel
@@ -75,15 +76,21 @@ class LandmarkClassifier:
             `min_detection_score` and `min_presence`, used for regions that come without
             landmarks (fixed box, `--crops`); `min_presence` also gates regions that have them.
 
+        rule: the decision rule (default: the one the model's json was calibrated with).
+
     Raises:
         FeatureError: the model wants another feature recipe.
         ModelError: the MediaPipe palm or landmark model file is missing.
     """
 
-    def __init__(self, model: TFLiteModel, cfg: Any = None) -> None:
+    def __init__(
+        self, model: TFLiteModel, cfg: Any = None, rule: DecisionRule | None = None
+    ) -> None:
         check_recipe(model.meta.input.features)
         self.model = model
         self.labels = tuple(model.labels)
+        self.rule = rule if rule is not None else model_rule(model.meta.raw)
+        self._decider = Decider(self.labels, self.rule)
         self.runtime = model.runtime
         self.crop_margin = 0.0  # a region's box is searched as it is (with BOX_MARGIN around it)
         loc = getattr(cfg, "locate", cfg)
@@ -112,12 +119,12 @@ class LandmarkClassifier:
         return Prediction(NONE, float(score), scores, self.labels, ts)
 
     def classify_points(self, points: np.ndarray, ts: float = 0.0) -> Prediction:
-        """Prediction for landmarks (21, 2+) in image pixels."""
+        """Prediction for landmarks (21, 2+) in image pixels, as the decision rule decides."""
         try:
             x = features(points)
         except ValueError:
             return self.none(ts)
-        probs = self.model.predict(x[None])
+        probs = self._decider.decide(self.model.predict(x[None]), index_reach(points))
         i = int(np.argmax(probs))
         return Prediction(self.labels[i], float(probs[i]), probs, self.labels, ts)
 

@@ -1,22 +1,34 @@
 """Landmarks -> classifier input, the same recipe on the device and in training.
 
-Recipe `gesturepilot-landmarks/2`: (1) the 21 (x, y) points in image pixels, relative to the
-wrist, flattened (x0, y0, x1, y1, ...) and divided by their largest absolute value (the layout of
-the kinivi-keypoints CSV, `normalized`); (2) 12 hand-shape values that no turn, mirror or scale
-changes (how far each finger reaches out, how far the thumb tip is from the index and pinky
-knuckles, how far apart the index and middle tips are), in palm lengths / 3. The hand is NOT
-turned upright, so a finger pointing left and one pointing down stay different. Left and right
-hands are both handled by training on mirrored copies (x -> -x, `left` and `right` swapped).
+Recipe `gesturepilot-landmarks/3`, from the 21 (x, y) points (image pixels, or the kinivi layout:
+relative to the wrist, divided by the largest absolute value): values that say WHICH fingers
+are stretched and where they point, not how far apart the fingers are, so a palm with the
+fingers held together reads like one with them spread.
+
+- bend at every finger joint (cosine of the angle between consecutive bones, 15 values);
+- each fingertip's reach: distance to the wrist over its PIP joint's (> 1 when stretched) and
+  over the palm length (10 values);
+- thumb state and pinches: thumb tip to index and pinky knuckles, to the index and middle tips;
+  neighbouring fingertips (7 values, palm lengths);
+- direction: the palm's axis (wrist -> middle knuckle) and every finger (knuckle -> tip) as unit
+  vectors in the image (12 values), so up, down, left and right stay different;
+- the hand's shape in its own frame: the points turned so the palm's axis points up, in palm
+  lengths (40 values, clipped), which no turn of the hand changes.
+
+Every value is bounded to about [-1, 1]. Left and right hands are both handled by training on
+mirrored copies (x -> -x, `left` and `right` swapped).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-FEATURES = "gesturepilot-landmarks/2"
+FEATURES = "gesturepilot-landmarks/3"
 NUM_POINT_VALUES = 42
 TIPS, PIPS, MCPS = (4, 8, 12, 16, 20), (3, 6, 10, 14, 18), (2, 5, 9, 13, 17)
-NUM_FEATURES = NUM_POINT_VALUES + 12
+CHAINS = tuple((0, b, b + 1, b + 2, b + 3) for b in (1, 5, 9, 13, 17))  # wrist -> each tip
+PAIRS = ((4, 5), (4, 17), (4, 8), (4, 12), (8, 12), (12, 16), (16, 20))
+NUM_FEATURES = 15 + 10 + len(PAIRS) + 12 + 40
 MIRROR_SWAP = {"left": "right", "right": "left"}
 
 
@@ -25,7 +37,7 @@ class FeatureError(ValueError):
 
 
 def features(points: np.ndarray) -> np.ndarray:
-    """Feature vector (54,) float32 from landmarks (21, 2 or 3) in image pixels.
+    """Feature vector (NUM_FEATURES,) float32 from landmarks (21, 2 or 3) in image pixels.
 
     Raises:
         ValueError: not 21 points, or all points coincide.
@@ -33,23 +45,42 @@ def features(points: np.ndarray) -> np.ndarray:
     return expand(normalized(points)[None])[0]
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+
+
 def expand(norm: np.ndarray) -> np.ndarray:
-    """(N, 42) normalised points -> (N, 54) features: the points plus the hand-shape values."""
+    """(N, 42) normalised points -> (N, NUM_FEATURES) classifier input (see the module doc)."""
     pts = np.asarray(norm, dtype=np.float64).reshape(len(norm), 21, 2)
-
-    def dist(a: int | tuple[int, ...], b: int | tuple[int, ...]) -> np.ndarray:
-        ia = [a] if isinstance(a, int) else list(a)
-        ib = [b] if isinstance(b, int) else list(b)
-        return np.linalg.norm(pts[:, ia] - pts[:, ib], axis=-1)  # (N, max(len a, len b))
-
-    palm = np.maximum(dist(0, 9), 1e-6)
-    reach = dist(0, TIPS) / np.maximum(dist(0, PIPS), 1e-6)  # > 1 when a finger is stretched
-    spread = np.concatenate([dist(4, 5), dist(4, 17), dist(8, 12)], axis=1) / palm
-    tip_palm = dist(9, TIPS[1:]) / palm
-    shape = np.concatenate([reach, spread, tip_palm], axis=1) / 3.0
-    return np.concatenate([pts.reshape(len(norm), -1), np.clip(shape, 0, 1.3)], 1).astype(
-        np.float32
+    chains = pts[:, np.array(CHAINS)]  # (N, 5 fingers, 5 points, 2)
+    bones = _unit(np.diff(chains, axis=2))  # (N, 5, 4, 2)
+    bend = np.sum(bones[:, :, 1:] * bones[:, :, :-1], axis=-1).reshape(len(pts), 15)
+    palm = np.maximum(np.linalg.norm(pts[:, 9] - pts[:, 0], axis=-1), 1e-6)[:, None]
+    tip_d = np.linalg.norm(pts[:, TIPS] - pts[:, :1], axis=-1)
+    pip_d = np.maximum(np.linalg.norm(pts[:, PIPS] - pts[:, :1], axis=-1), 1e-6)
+    reach = np.concatenate([tip_d / pip_d / 2.0, tip_d / palm / 2.5], axis=1)
+    a, b = np.array(PAIRS).T
+    pinch = np.linalg.norm(pts[:, a] - pts[:, b], axis=-1) / palm / 2.0
+    axis = _unit(pts[:, 9] - pts[:, 0])  # (N, 2) palm axis, wrist -> middle knuckle
+    fingers = _unit(pts[:, TIPS] - pts[:, MCPS]).reshape(len(pts), 10)
+    # the hand in its own frame: the palm axis turned to point up (-y), in palm lengths
+    ux, uy = axis[:, :1], axis[:, 1:]
+    rel = (pts[:, 1:] - pts[:, :1]) / palm[:, :, None]
+    own_x = rel[..., 0] * (-uy) + rel[..., 1] * ux
+    own_y = -(rel[..., 0] * ux + rel[..., 1] * uy)
+    own = np.stack([own_x, own_y], axis=-1).reshape(len(pts), 40) / 2.5
+    out = np.concatenate(
+        [
+            bend,
+            np.clip(reach, 0, 1.5),
+            np.clip(pinch, 0, 1.5),
+            axis,
+            fingers,
+            np.clip(own, -1.5, 1.5),
+        ],
+        axis=1,
     )
+    return out.astype(np.float32)
 
 
 def normalized(points: np.ndarray) -> np.ndarray:
@@ -85,14 +116,16 @@ def mirror(feats: np.ndarray) -> np.ndarray:
     return out
 
 
-def rotate(feats: np.ndarray, angle: float) -> np.ndarray:
-    """Normalised points (42,) of the hand turned by `angle` radians counter-clockwise.
+def rotate(feats: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
+    """Normalised points (42,) or (N, 42) turned by `angle` radians counter-clockwise (a scalar
+    or one angle per row).
 
     Image y points down, so a visual counter-clockwise turn is x' = x cos + y sin,
     y' = -x sin + y cos. Re-normalised by the largest absolute value.
     """
     pts = np.asarray(feats, dtype=np.float64).reshape(*np.shape(feats)[:-1], 21, 2)
-    c, s = np.cos(angle), np.sin(angle)
+    turn = np.asarray(angle, dtype=np.float64)[..., None]
+    c, s = np.cos(turn), np.sin(turn)
     x, y = pts[..., 0], pts[..., 1]
     out = np.stack([x * c + y * s, -x * s + y * c], axis=-1).reshape(*np.shape(feats))
     scale = np.abs(out).max(axis=-1, keepdims=True)

@@ -1,0 +1,223 @@
+"""`make eval-sequences`: real camera sequences through the daemon's own pipeline, scored as a
+robot would feel them.
+
+Every case is a sequence of whole frames (the hand wherever the person held it) replayed at
+`--fps` through the stages `gesture-edge run` builds from `configs/car.toml`: hand tracker,
+landmark classifier and its decision rule, smoother, command map, safety gate; a recording
+publisher stands in for MQTT. The vehicle's state is what the commands say (moving from a
+motion command until `stop`). Per sequence:
+- `in_command`: share of the time the vehicle does what the person asks (moving the asked way,
+  or standing while no motion is asked), and `in_command_after_reaction` without the first
+  `--reaction` seconds after each change of what is asked (the smoother's deliberate lag);
+- `unasked_motion_s`: seconds the vehicle moves in a way nobody asked for, beyond that reaction
+  time (a motion carried past its release counts until the reaction time is over).
+
+Cases (frames of sources the shipped model never trained on; their groups are the model json's
+`eval_groups`): the demo's script and five more seeds of a longer script over the lockbox
+subhih-hands sessions, and every shimaazizi-4gest photo held still for `--hold` frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.classify import build_classifier
+from edge.commands import STOP, CommandMap
+from edge.config import Config, load_config
+from edge.crops import read_rgb
+from edge.locate import build_locator
+from edge.loop import DaemonLoop, Stages
+from edge.safety import SafetyGate
+from edge.scripted import eval_sessions
+from edge.scripted_frames import DEMO_FRAMES_SCRIPT, letterbox, write_frame_sequence
+from edge.smoothing import Smoother
+from edge.stats import Stats
+from edge.types import Command, Frame
+
+log = logging.getLogger(__name__)
+
+LONG_SCRIPT: tuple[tuple[str, int], ...] = (
+    ("nohand", 8),
+    ("up", 20),
+    ("none", 10),
+    ("stop", 15),
+    ("left", 20),
+    ("fist", 12),
+    ("right", 20),
+    ("nohand", 10),
+    ("down", 20),
+    ("none", 12),
+    ("peace", 12),
+    ("stop", 12),
+)
+SHIMA_MAP = {"Fist": "fist", "OpenPalm": "stop", "PeaceSign": "peace", "ThumbsUp": "none"}
+
+
+@dataclass
+class Recorder:
+    """Stands in for the MQTT publisher: keeps the commands the safety gate let out."""
+
+    commands: list[Command] = field(default_factory=list)
+
+    def command(self, cmd: Command) -> bool:
+        self.commands.append(cmd)
+        return True
+
+    def gesture(self, gesture: str, confidence: float, ts: float) -> bool:
+        return True
+
+    def stats(self, payload: dict[str, Any]) -> bool:
+        return True
+
+
+def replay(cfg: Config, frames: list[np.ndarray], fps: float) -> list[str | None]:
+    """The vehicle's command after each frame (None: standing), frames `1/fps` apart."""
+    classifier = build_classifier(cfg)
+    locator = build_locator(cfg, crop_margin=0.0)
+    commands = CommandMap.from_config(cfg.commands)
+    recorder = Recorder()
+    t0 = 1.8e9
+    stages = Stages(
+        camera=None,  # type: ignore[arg-type]  # frames are handed to `step` directly
+        locator=locator,
+        classifier=classifier,
+        smoother=Smoother(cfg.smoothing, classifier.labels),
+        commands=commands,
+        safety=SafetyGate(cfg.safety, now=t0),
+        publisher=recorder,  # type: ignore[arg-type]
+        stats=Stats(),
+        min_confidence=cfg.smoothing.min_confidence,
+        stats_interval=1e9,
+        model_name=Path(cfg.model.path).name,
+        runtime="",
+    )
+    loop = DaemonLoop(stages)
+    state: list[str | None] = []
+    moving: str | None = None
+    try:
+        for i, image in enumerate(frames):
+            before = len(recorder.commands)
+            loop.step(Frame(image, t0 + i / fps, i))
+            for cmd in recorder.commands[before:]:
+                moving = None if cmd.command == STOP else cmd.command
+            state.append(moving)
+    finally:
+        locator.close()
+        classifier.close()
+    return state
+
+
+def score(
+    truth: list[str], state: list[str | None], commands: CommandMap, fps: float, reaction: float
+) -> dict[str, Any]:
+    """The robot's view of one sequence (see the module doc)."""
+    asked = [commands.command_for(g) for g in truth]
+    asked = [None if a == STOP else a for a in asked]
+    since_change = np.zeros(len(truth))
+    for i in range(1, len(truth)):
+        since_change[i] = 0.0 if asked[i] != asked[i - 1] else since_change[i - 1] + 1 / fps
+    ok = np.array([a == s for a, s in zip(asked, state, strict=True)])
+    settled = since_change >= reaction
+    unasked = np.array([s is not None and s != a for a, s in zip(asked, state, strict=True)])
+    return {
+        "frames": len(truth),
+        "seconds": round(len(truth) / fps, 2),
+        "in_command": round(float(ok.mean()), 4),
+        "in_command_after_reaction": round(float(ok[settled].mean()), 4) if settled.any() else 1.0,
+        "unasked_motion_s": round(float((unasked & settled).sum()) / fps, 2),
+        "unasked_motion_s_within_reaction": round(float((unasked & ~settled).sum()) / fps, 2),
+        "asked_motion_s": round(sum(a is not None for a in asked) / fps, 2),
+        "moved_s": round(sum(s is not None for s in state) / fps, 2),
+    }
+
+
+def subhih_case(
+    datasets: Path, groups: list[str], script: tuple[tuple[str, int], ...], seed: int
+) -> tuple[list[str], list[np.ndarray]]:
+    """Whole frames of a scripted gesture sequence from the given sessions."""
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = write_frame_sequence(datasets, Path(tmp), script, seed=seed, groups=groups)
+        frames = [read_rgb(str(p)) for p in sorted(Path(tmp).glob("*.jpg"))]
+    return truth, frames
+
+
+def shima_case(datasets: Path, label: str, hold: int) -> tuple[list[str], list[np.ndarray]]:
+    """Every shimaazizi-4gest photo of one class, each held for `hold` frames, letterboxed."""
+    folder = datasets / "shimaazizi-4gest" / label
+    truth, frames = [], []
+    for path in sorted(folder.iterdir()):
+        image = letterbox(cv2.resize(read_rgb(str(path)), (300, 300)))
+        truth += [SHIMA_MAP[label]] * hold
+        frames += [image] * hold
+    return truth, frames
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    p.add_argument("--config", type=Path, default=Path("configs/car.toml"))
+    p.add_argument("--fps", type=float, default=10.0)
+    p.add_argument("--reaction", type=float, default=0.5, help="seconds allowed to react")
+    p.add_argument("--hold", type=int, default=8, help="frames each still photo is held")
+    p.add_argument("--seeds", type=int, default=6)
+    p.add_argument("--out", type=Path, default=Path("models/gestures-landmarks-sequences.json"))
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    cfg = load_config(args.config)
+    from edge.artifact import read_meta
+
+    meta = read_meta(Path(cfg.model.path))
+    groups = eval_sessions(meta.raw) or []
+    commands = CommandMap.from_config(cfg.commands)
+    cases: dict[str, tuple[list[str], list[np.ndarray]]] = {
+        "demo-script": subhih_case(args.datasets, groups, DEMO_FRAMES_SCRIPT, 0)
+    }
+    for seed in range(1, args.seeds):
+        cases[f"subhih-lockbox-seed{seed}"] = subhih_case(args.datasets, groups, LONG_SCRIPT, seed)
+    if any(g.startswith("shimaazizi") for g in groups):
+        for label in SHIMA_MAP:
+            cases[f"shimaazizi-{label}"] = shima_case(args.datasets, label, args.hold)
+    results: dict[str, Any] = {}
+    started = time.perf_counter()
+    for name, (truth, frames) in cases.items():
+        results[name] = score(
+            truth, replay(cfg, frames, args.fps), commands, args.fps, args.reaction
+        )
+        log.info("%s: %s", name, results[name])
+    total = {
+        k: round(sum(r[k] for r in results.values()), 2)
+        for k in ("seconds", "unasked_motion_s", "unasked_motion_s_within_reaction")
+    }
+    weights = np.array([r["frames"] for r in results.values()], float)
+    for k in ("in_command", "in_command_after_reaction"):
+        vals = np.array([r[k] for r in results.values()])
+        total[k] = round(float((vals * weights).sum() / weights.sum()), 4)
+    out = {
+        "model": meta.tflite_path.name,
+        "model_sha256": meta.sha256,
+        "config": str(args.config),
+        "fps": args.fps,
+        "reaction_s": args.reaction,
+        "eval_groups": groups,
+        "total": total,
+        "sequences": results,
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
+    log.info("total: %s -> %s", total, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
