@@ -6,7 +6,7 @@ counts the link as confirmed only while a PUBACK came back within `link_timeout`
 dropped (and counted) while it is not. The probes name this daemon's instance, and the daemon
 reads its own `<root>/link`: a probe from another instance is a second daemon with the same
 `device_id`, and the one that started later yields (`DuplicateDevice`, exit 78) instead of
-fighting the other forever.
+fighting the other forever. `ConnectionProblems` logs why connecting fails, once per reason.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from edge.config import ConfigError
 log = logging.getLogger(__name__)
 
 MAX_PROBE = 512  # bytes of a probe payload read from the broker
+FLAP_COUNT, FLAP_WINDOW = 3, 60.0  # this many lost connections in this many seconds: say why
 
 
 class DuplicateDevice(ConfigError):
@@ -160,3 +161,40 @@ class LinkProbe:
             return
         if info.is_published():
             self.acked()
+
+
+class ConnectionProblems:
+    """Connection problems, logged once per distinct reason (reconnects repeat them)."""
+
+    def __init__(self, clock: Clock, client_id: str) -> None:
+        self.last = ""
+        self._clock, self._client_id = clock, client_id
+        self._losses: list[float] = []  # monotonic times of lost connections
+
+    @property
+    def refused(self) -> bool:
+        return self.last.startswith("MQTT connection refused")
+
+    def report(self, text: str) -> None:
+        if text != self.last:
+            self.last = text
+            log.error("%s", text)
+        else:
+            log.debug("%s", text)
+
+    def clear(self) -> None:
+        self.last = ""
+
+    def lost(self) -> None:
+        """An established connection died: repeated deaths get named (session take-over)."""
+        now = self._clock.monotonic()
+        self._losses = [t for t in self._losses if now - t < FLAP_WINDOW] + [now]
+        if len(self._losses) == FLAP_COUNT:
+            log.error(
+                "MQTT connection lost %d times in %.0f s: another client is probably taking "
+                "over this session (same client id %s; mosquitto closes the older one), or the "
+                "broker or network keeps failing",
+                FLAP_COUNT,
+                FLAP_WINDOW,
+                self._client_id,
+            )

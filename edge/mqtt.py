@@ -19,14 +19,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.config import MqttConfig
-from edge.link import DuplicateDevice, Instance, LinkProbe
+from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe
 from edge.types import Command
 
 log = logging.getLogger(__name__)
 
 ONLINE, OFFLINE = "online", "offline"
 CLOSE_TIMEOUT = 0.5  # seconds `close()` waits for the broker to acknowledge `offline`
-FLAP_COUNT, FLAP_WINDOW = 3, 60.0  # this many lost connections in this many seconds: say why
 
 __all__ = ["OFFLINE", "ONLINE", "DuplicateDevice", "Publisher"]
 
@@ -60,16 +59,14 @@ class Publisher:
         self._clock = clock
         self._connected = threading.Event()
         self._closing = False
-        self._losses: list[float] = []  # monotonic times of lost connections (flapping)
         self._ever_connected = False
         self._lock = threading.Lock()
-        self._last_problem = ""
         self._command_props = _expiry(cfg.command_expiry)
         self._event_props = _expiry(cfg.event_expiry)
+        # one client id per run: a second daemon cannot take this one's session over
+        self.client_id = f"gesturepilot-{cfg.device_id}-{self.instance.id.rsplit(':', 1)[-1]}"
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"gesturepilot-{cfg.device_id}-{self.instance.id.rsplit(':', 1)[-1]}",
-            protocol=mqtt.MQTTv5,
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
         )
         client.suppress_exceptions = True  # a failing callback must not kill the network thread
         client.will_set(self.topic("status"), OFFLINE, qos=1, retain=True)
@@ -86,6 +83,7 @@ class Publisher:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         self._client = client
+        self.problems = ConnectionProblems(clock, self.client_id)
         self.link = LinkProbe(
             client,
             self.topic("link"),
@@ -130,21 +128,13 @@ class Publisher:
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
 
-    def _problem(self, text: str) -> None:
-        """Log a connection problem once per distinct reason (reconnects repeat it)."""
-        if text != self._last_problem:
-            self._last_problem = text
-            log.error("%s", text)
-        else:
-            log.debug("%s", text)
-
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         if reason.is_failure:  # refused (bad credentials, not authorised): not connected
-            self._problem(f"MQTT connection refused by the broker: {reason}")
+            self.problems.report(f"MQTT connection refused by the broker: {reason}")
             return
-        self._last_problem = ""
+        self.problems.clear()
         self.link.acked()
         client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link)
         self.link.announce()  # at once: a daemon already there hears of this one
@@ -160,7 +150,7 @@ class Publisher:
         why = f"{type(exc).__name__}: {exc}" if exc else "unknown reason"
         if self.cfg.tls_ca and isinstance(exc, (ConnectionResetError, ssl.SSLEOFError)):
             why += " during the TLS handshake (is this port a TLS listener?)"
-        self._problem(f"MQTT cannot connect to {self.cfg.host}:{self.cfg.port}: {why}")
+        self.problems.report(f"MQTT cannot connect to {self.cfg.host}:{self.cfg.port}: {why}")
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -177,26 +167,12 @@ class Publisher:
                 reason,
                 f", sent by {source}" if source else "",
             )
-            self._note_flapping()
-        elif not self._last_problem.startswith("MQTT connection refused"):
-            self._problem(
+            self.problems.lost()
+        elif not self.problems.refused:
+            self.problems.report(
                 f"MQTT connection to {self.cfg.host}:{self.cfg.port} closed before the broker "
                 f"accepted it ({reason}): a TLS port reached without TLS, a TLS handshake the "
                 "broker refused, or not an MQTT broker"
-            )
-
-    def _note_flapping(self) -> None:
-        """Connections that keep dying right after they were made: say what it usually is."""
-        now = self._clock.monotonic()
-        self._losses = [t for t in self._losses if now - t < FLAP_WINDOW] + [now]
-        if len(self._losses) == FLAP_COUNT:
-            log.error(
-                "MQTT connection lost %d times in %.0f s: another client is probably taking "
-                "over this session (same client id %s; mosquitto closes the older one), or the "
-                "broker or network keeps failing",
-                FLAP_COUNT,
-                FLAP_WINDOW,
-                self._client._client_id.decode(errors="replace"),
             )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
