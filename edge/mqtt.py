@@ -171,8 +171,8 @@ class Publisher:
         elif not self.problems.refused:
             self.problems.report(
                 f"MQTT connection to {self.cfg.host}:{self.cfg.port} closed before the broker "
-                f"accepted it ({reason}): a TLS port reached without TLS, a TLS handshake the "
-                "broker refused, or not an MQTT broker"
+                f"accepted it ({reason}): a broker that does not answer, a TLS port reached "
+                "without TLS, a TLS handshake the broker refused, or not an MQTT broker"
             )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
