@@ -112,7 +112,8 @@ def test_a_hung_broker_never_makes_the_car_execute_a_stale_command(own_broker, d
     assert stale == [], f"stale commands executed: {stale}"
     assert driver.unconfirmed_at is not None and driver.unconfirmed_at - paused <= 2.5
     assert driver.disconnected_at is not None
-    assert driver.disconnected_at - paused <= 2 * keepalive + 0.5  # link lost: 2 x keepalive
+    # paho drops it within 2 x keepalive, checked as often as packets go out (a probe: 0.5 s)
+    assert driver.disconnected_at - paused <= 2 * keepalive + 1.0
     assert pub.dropped_unconfirmed >= 10 and pub.link.losses >= 1
     assert "MQTT link unconfirmed" in caplog.text
     print(
