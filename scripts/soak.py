@@ -79,7 +79,9 @@ def plot(samples: list[dict[str, Any]], out: Path) -> None:
     axes[1].set_ylabel("fps")
     axes[2].plot(t, [s["step_p50_ms"] for s in samples], label="step p50")
     axes[2].plot(t, [s["step_p95_ms"] for s in samples], label="step p95")
-    axes[2].plot(t, [s["command_latency_ms"] for s in samples], label="command, capture to receipt (max)")
+    axes[2].plot(
+        t, [s["command_latency_ms"] for s in samples], label="command, capture to receipt (max)"
+    )
     axes[2].set_ylabel("ms")
     axes[2].set_xlabel("seconds")
     axes[2].legend()
