@@ -108,7 +108,10 @@ def extract(data: Dataset, finder: HandInBox) -> Landmarks:
 
 
 def load_keypoint_csv(
-    path: str | Path, names: list[str], label_map: dict[str, str] | None = None, group: str = ""
+    path: str | Path,
+    names: list[str] | None,
+    label_map: dict[str, str] | None = None,
+    group: str = "",
 ) -> Landmarks:
     """Rows of a keypoint CSV (`edge.hands.keypoints`) -> Landmarks; labels mapped through
     `label_map` (an empty target drops the class). A class mapped to `pointing` is labelled by
@@ -208,13 +211,25 @@ def augment(
     )
 
 
+def finger_reach(x: np.ndarray) -> np.ndarray:
+    """(N, 4): how far each finger's tip (index .. little) reaches from the wrist over its PIP."""
+    pts = np.asarray(x, np.float64).reshape(-1, 21, 2)
+    tips, pips = pts[:, [8, 12, 16, 20]], pts[:, [6, 10, 14, 18]]
+    return np.linalg.norm(tips - pts[:, :1], axis=-1) / np.maximum(
+        np.linalg.norm(pips - pts[:, :1], axis=-1), 1e-9
+    )
+
+
 def hard_views(data: Landmarks) -> Landmarks:
-    """The safe hands drawn the way that fools classifiers, labels kept: every `stop` with the
-    fingers held together (also tilted to 60 %, as the other hand, turned 23°), and every `fist`
-    seen side-on (flattened to 35 % and 60 % across and along the image, upright and turned a
-    quarter). Nothing here may ever come out as a motion."""
+    """The safe hands drawn the way that fools classifiers, labels kept: every open palm with
+    the fingers held together (also tilted to 60 %, as the other hand, turned 23°), and every
+    fist seen side-on (flattened to 35 % and 60 % across and along the image, upright and turned
+    a quarter). Rows are taken where plain finger geometry agrees with the label (a palm: every
+    fingertip farther from the wrist than its PIP joint; a fist: every one nearer). Nothing here
+    may ever come out as a motion."""
     parts = []
-    stop = data.subset(data.labels == "stop")
+    reach = finger_reach(data.x)
+    stop = data.subset((data.labels == "stop") & (reach > 1.0).all(axis=1))
     if len(stop):
         n = len(stop)
         pts = _squeeze_fingers(stop.x.reshape(n, 21, 2).astype(np.float64), np.ones(n))
@@ -222,7 +237,7 @@ def hard_views(data: Landmarks) -> Landmarks:
         flat = [v.reshape(n, NUM_POINT_VALUES).astype(np.float32) for v in (pts, tilted)]
         views = [*flat, mirror(flat[0]), rotate(flat[0], 0.4)]
         parts += [Landmarks(v, stop.labels, stop.groups, stop.presence, "") for v in views]
-    fist = data.subset(data.labels == "fist")
+    fist = data.subset((data.labels == "fist") & (reach < 1.0).all(axis=1))
     if len(fist):
         n = len(fist)
         pts = fist.x.reshape(n, 21, 2).astype(np.float64)

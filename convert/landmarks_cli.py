@@ -35,8 +35,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--margin", type=float, default=0.25, help="crop margin around a hand box")
     p.add_argument("--group-pattern", help="regex whose 1st group names an image's group")
     p.add_argument("--label-map", nargs="+", metavar="SRC=DST", help="rename classes")
-    p.add_argument("--keypoints", type=Path, help="kinivi-style CSV: label_id, 42 values")
-    p.add_argument("--keypoint-labels", type=Path, help="class name per line for --keypoints")
+    p.add_argument(
+        "--keypoints",
+        type=Path,
+        help="landmark CSV: label,x0,y0,...,x20,y20 rows (or label ids with --keypoint-labels)",
+    )
+    p.add_argument(
+        "--keypoint-labels", type=Path, help="class name per line, for label ids in --keypoints"
+    )
     p.add_argument(
         "--derive-directions",
         action="store_true",
@@ -68,6 +74,23 @@ def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
     return split, split.describe(), data.source
 
 
+def _held_rows(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Rows to hold out: whole groups (sources) when there are several, else random rows
+    (neighbouring frames of one recording then straddle the split: an optimistic figure)."""
+    rng = np.random.default_rng(seed)
+    names = np.unique(groups)
+    if len(names) >= 3:
+        count = max(1, round(fraction * len(names)))
+        chosen = sorted(str(g) for g in rng.permutation(names)[:count])
+        return np.isin(groups, chosen), {
+            "method": "whole sources (repo column)",
+            "eval_groups": chosen,
+        }
+    log.warning("keypoint rows have no sources to split by: holding out random rows (optimistic)")
+    held = rng.random(len(groups)) < fraction
+    return held, {"method": f"random rows, eval fraction {fraction} (optimistic: no sources)"}
+
+
 def cmd_landmarks(args: argparse.Namespace) -> int:
     """Run `gesture-convert landmarks` (see `add_parser`); returns the exit code."""
     from convert.export import Thresholds
@@ -93,17 +116,14 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         ev = extract(split.eval, finder)
         sources.append(source)
     if args.keypoints:
-        if not args.keypoint_labels:
-            raise DataError("--keypoints needs --keypoint-labels (one class name per line)")
         from convert.data import parse_label_map
 
-        names = read_label_names(args.keypoint_labels)
+        names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
         rows = load_keypoint_csv(args.keypoints, names, parse_label_map(args.label_map))
         sources.append(rows.source)
-        if ev is None:  # CSV only: hold out rows at random (no groups in such a file)
-            held = np.random.default_rng(args.seed).random(len(rows)) < args.eval_fraction
+        if ev is None:  # CSV only: hold out whole sources (a `repo` column) if it has them
+            held, describe = _held_rows(rows.groups, args.eval_fraction, args.seed)
             ev, rows = rows.subset(held), rows.subset(~held)
-            describe = {"method": f"random rows, eval fraction {args.eval_fraction}"}
         train_parts.append(rows)
     data = augment(join(train_parts), seed=args.seed)
     labels = (

@@ -59,9 +59,11 @@ def everything(datasets: Path, cache: Path, models: Path, size: str) -> Landmark
 
 
 def training_rows(part: Landmarks, min_presence: float, seed: int) -> Landmarks:
-    """Augmented training rows: hands the device would classify (presence high enough), and
-    pointing rows only where the index finger is stretched (`clean_pointing`)."""
-    return augment(clean_pointing(part.subset(part.presence >= min_presence)), seed=seed)
+    """Augmented training rows: hands the device would classify (presence high enough), pointing
+    rows only where the index finger is stretched (`clean_pointing`), and the hard views of the
+    safe hands (palms with the fingers together, side-on fists) of the training sources."""
+    rows = clean_pointing(part.subset(part.presence >= min_presence))
+    return join([augment(rows, seed=seed), hard_views(rows)], rows.source + " (augmented)")
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,9 @@ def describe(
             "finger is stretched (tip/PIP reach from the wrist >= 1.1).",
             "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
             "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
-            "turns, relabelled), per-point noise; class- and source-balanced weights.",
+            "turns, relabelled), per-point noise, plus the hard views of the training sources' "
+            "safe hands (convert.landmarks.hard_views); class- and source-balanced weights, "
+            "safe classes weighted x2.",
             "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
             "of the lockbox subhih sessions.",
             f"Evaluation as the device decides: presence < {args.min_presence} -> none, "

@@ -191,6 +191,8 @@ def export_landmarks(
         "agreement": round(lock_agree, 4),
         "per_class_recall": lock_int8["per_class_recall"],
         "unasked_motion_rate": lock_int8["unasked_motion_rate"],
+        "unasked_motion_count": lock_int8["unasked_motion_count"],
+        "safe_hands": lock_int8["safe_hands"],
         "worst_unasked_pair": lock_int8["worst_unasked_pair"],
         "size": lock_int8["size"],
         "sources": sorted({source_of(str(g)) for g in lock.groups}),

@@ -28,6 +28,27 @@ def _confusion_table(matrix: list[list[int]], labels: list[str]) -> list[str]:
     return _table(["true \\ predicted", *labels], rows)
 
 
+def _across_people(meta: dict[str, Any], png: str) -> list[str]:
+    """Landmark models: the lockbox (by source) and leave-one-source-out figures first."""
+    from convert.figures import decision, headline, per_source
+
+    lock = meta["metrics"]["lockbox"]
+    lines = ["## Across people: lockbox and leave-one-source-out", "", *headline(meta), ""]
+    if "decision" in meta and "choices" in meta.get("source", {}):
+        lines += [*decision(meta), ""]
+    lines += [
+        "### Lockbox confusion matrix (int8; rows = true, columns = predicted)",
+        "",
+        f"![lockbox confusion matrix]({png})",
+        "",
+        *_confusion_table(lock["confusion"], meta["labels"]),
+        "",
+    ]
+    if meta["metrics"].get("leave_one_source_out"):
+        lines += ["### Leave-one-source-out, per source", "", *per_source(meta), ""]
+    return lines
+
+
 def write_report(tflite_path: str | Path) -> Path:
     """Write NAME.md (and NAME.png, the int8 confusion matrix) from NAME.json.
 
@@ -46,10 +67,13 @@ def write_report(tflite_path: str | Path) -> Path:
     if "int8" not in m:
         raise ValueError(f"{tflite_path.with_suffix('.json')}: no metrics to report")
     labels: list[str] = meta["labels"]
+    lock = m.get("lockbox")
     png = plot_confusion(
-        m["int8"]["confusion"],
+        (lock or m["int8"])["confusion"],
         labels,
-        f"{meta['name']} (int8, {m['eval_size']} eval images)",
+        f"{meta['name']} (int8, {lock['size']} lockbox hands)"
+        if lock
+        else f"{meta['name']} (int8, {m['eval_size']} eval images)",
         tflite_path.with_suffix(".png"),
     )
     src, inp, sizes = meta.get("source", {}), meta["input"], meta.get("sizes", {})
@@ -72,9 +96,10 @@ def write_report(tflite_path: str | Path) -> Path:
         f"{inp['quantization']['scale']:g} zero point {inp['quantization']['zero_point']}; "
         f"crop margin {inp['crop_margin']:g}.",
         "",
-        "## Evaluation",
+        *(_across_people(meta, png.name) if lock else []),
+        "## Evaluation" + (" split (validation sources)" if lock else ""),
         "",
-        f"On {m['eval_size']} held-out images ({split.get('method', 'see source')}).",
+        f"On {m['eval_size']} held-out examples ({split.get('method', 'see source')}).",
         "",
         *_table(
             ["", "float (Keras)", "int8 (TFLite, device code path)"],

@@ -86,6 +86,7 @@ def build_classifier(cfg: Config) -> Classifier:
             motion_margin=d.motion_margin,
             min_motion_score=d.min_motion_score,
             reject_below=d.reject_below,
+            min_index_reach=d.min_index_reach,
         )
         log.info("decision: %s", rule)
         return LandmarkClassifier(model, cfg, rule)

@@ -64,6 +64,7 @@ class DecisionConfig:
     motion_margin: float | None = opt(None, 0.0, 1.0)  # a motion's lead over stop/none/fist
     min_motion_score: float | None = opt(None, 0.0, 1.0)  # a motion's own score
     reject_below: float | None = opt(None, 0.0, 1.0)  # top score below: `none` (unknown hand)
+    min_index_reach: float | None = opt(None, 0.0, 3.0)  # a motion needs a stretched index
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class SmoothingConfig:
     exit: float = opt(0.4, 0.0, 1.0)
     min_hold_frames: int = opt(3, 1, 100)
     min_confidence: float = opt(0.5, 0.0, 1.0)
+    instant_stop: bool = opt(False)  # one confident stop/fist frame releases a held motion
 
 
 @dataclass(frozen=True)

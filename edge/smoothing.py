@@ -11,6 +11,8 @@ from edge.config import SmoothingConfig
 from edge.types import Prediction
 
 NONE = "none"
+STOPPING = ("stop", "fist")  # explicit "halt" hands: they end a motion at once
+MOTION = ("up", "down", "left", "right")
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,16 @@ class Smoother:
     A gesture is entered when its averaged score reaches `enter` and stays the leader for
     `min_hold_frames` consecutive frames; it is left when its average drops below `exit`
     (or another gesture is entered). `none` is never "held": it is the absence of a gesture.
+    With `instant_stop`, a single frame whose own top label is `stop` or `fist` (score at least
+    `enter`) releases a held motion at once: stopping late is the costly mistake, stopping early
+    only costs the `min_hold_frames` it takes to start again.
     """
 
     def __init__(self, cfg: SmoothingConfig, labels: tuple[str, ...]) -> None:
         self.cfg = cfg
         self.labels = labels
         self._none = np.array([lb == NONE for lb in labels], dtype=np.float32)
+        self._motion = {i for i, lb in enumerate(labels) if lb in MOTION}
         self._window: deque[np.ndarray] = deque(maxlen=cfg.window)
         self._ema: np.ndarray | None = None
         self._held: int | None = None
@@ -66,6 +72,13 @@ class Smoother:
         before = self._held
         if self._held is not None and avg[self._held] < self.cfg.exit:
             self._held = None
+        if self._held in self._motion and self._halts(prediction):
+            self._held = None
+            self._window.clear()  # the motion's old frames must not re-enter it
+            self._ema = None
+            avg = self._average(self._vector(prediction))
+            gestures = avg * (1 - self._none)
+            leader = int(np.argmax(gestures))
         if leader != self._held and gestures[leader] >= self.cfg.enter:
             self._streak = self._streak + 1 if leader == self._candidate else 1
             self._candidate = leader
@@ -77,6 +90,14 @@ class Smoother:
             none_score = float(np.dot(avg, self._none)) if self._none.any() else 0.0
             return Smoothed(NONE, none_score, before is not None)
         return Smoothed(self.labels[self._held], float(avg[self._held]), before != self._held)
+
+    def _halts(self, prediction: Prediction | None) -> bool:
+        return (
+            self.cfg.instant_stop
+            and prediction is not None
+            and prediction.label in STOPPING
+            and prediction.score >= self.cfg.enter
+        )
 
     def reset(self) -> None:
         """Forget the history (after a camera stall: old frames say nothing about now)."""

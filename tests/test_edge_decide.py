@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -164,3 +166,21 @@ def test_stop_gesture_is_sent_and_repeated_but_release_after_it_is_silent():
 def test_unconfident_frames_alone_never_start_a_command(score):
     g = SafetyGate(SAFETY, now=0.0)
     assert g.on_frame("forward", "up", score, False, 0.1) == []
+
+
+def test_one_confident_stop_frame_ends_a_held_motion_at_once() -> None:
+    s = Smoother(dataclasses.replace(SmoothingConfig(), instant_stop=True), LABELS)
+    out = run(s, ["up"] * 8)
+    assert out[-1] == "up"
+    assert s.update(pred("stop", 0.9)).gesture == "none"  # released on the first stop frame
+    assert run(s, ["up"] * 2) == ["none", "none"]  # the old frames do not bring it back
+    assert run(s, ["up"] * 3)[-1] == "up"  # a fresh hold starts it again
+    late = Smoother(SmoothingConfig(), LABELS)  # off by default
+    run(late, ["up"] * 8)
+    assert late.update(pred("stop", 0.9)).gesture == "up"  # without it, the average decides
+
+
+def test_a_stray_stop_frame_never_starts_a_motion_or_stops_a_stop() -> None:
+    s = Smoother(dataclasses.replace(SmoothingConfig(), instant_stop=True), LABELS)
+    assert run(s, ["stop"] * 6)[-1] == "stop"
+    assert s.update(pred("fist", 0.9)).gesture == "stop"  # only a motion is cut short

@@ -110,13 +110,16 @@ def test_a_fist_seen_side_on_never_drives(
 
 
 @pytest.fixture(scope="module")
-def shipped_locator(mediapipe_models: Path):
-    """The hand locator as the shipped configs run it: the full palm and landmark models."""
+def shipped_locator(repo_root: Path, mediapipe_models: Path):
+    """The hand locator as the shipped configs run it: the MediaPipe models the model's json
+    says its landmarks came from."""
+    from edge.config_rules import trained_with
     from edge.hands.locator import open_locator
 
+    names = trained_with(repo_root / "models" / "gestures-landmarks.tflite")
     loc = open_locator(
-        mediapipe_models / "palm_detection_full.tflite",
-        mediapipe_models / "hand_landmark_full.tflite",
+        mediapipe_models / names["palm_model"],
+        mediapipe_models / names["landmark_model"],
         "detector",
         num_threads=2,
     )

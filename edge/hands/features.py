@@ -29,6 +29,11 @@ TIPS, PIPS, MCPS = (4, 8, 12, 16, 20), (3, 6, 10, 14, 18), (2, 5, 9, 13, 17)
 CHAINS = tuple((0, b, b + 1, b + 2, b + 3) for b in (1, 5, 9, 13, 17))  # wrist -> each tip
 PAIRS = ((4, 5), (4, 17), (4, 8), (4, 12), (8, 12), (12, 16), (16, 20))
 NUM_FEATURES = 15 + 10 + len(PAIRS) + 12 + 40
+SHAPE = slice(
+    0, 15 + 10 + len(PAIRS)
+)  # bends, reach, pinches: no turn, mirror or scale changes them
+DIRECTION = slice(SHAPE.stop, SHAPE.stop + 12)  # palm and finger directions in the image
+OWN_FRAME = slice(DIRECTION.stop, NUM_FEATURES)  # the points in the hand's upright frame
 MIRROR_SWAP = {"left": "right", "right": "left"}
 
 
