@@ -18,7 +18,7 @@ from edge.mqtt import Publisher
 from edge.types import Command
 from subscribers.sim_car import SimCar
 
-MAX_AGE = 0.5
+MAX_AGE = 0.5  # SafeSubscriber's default
 
 
 def until(predicate, timeout: float) -> bool:
@@ -91,7 +91,7 @@ def test_a_hung_broker_never_makes_the_car_execute_a_stale_command(own_broker, d
     caplog.set_level("INFO")
     keepalive = 2
     pub = publisher(own_broker, device, keepalive=keepalive)
-    car = TimedCar(own_broker.host, own_broker.port, device, timeout=1.0, max_age=MAX_AGE)
+    car = TimedCar(own_broker.host, own_broker.port, device, timeout=1.0)  # default max_age
     car.start()
     driver = Driver(pub)
     try:
@@ -130,7 +130,7 @@ def test_a_burst_released_by_a_hung_broker_is_dropped_by_the_car(own_broker, dev
     writer = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     writer.connect(own_broker.host, own_broker.port, keepalive=30)
     writer.loop_start()
-    car = TimedCar(own_broker.host, own_broker.port, device, timeout=1.0, max_age=MAX_AGE)
+    car = TimedCar(own_broker.host, own_broker.port, device, timeout=1.0)  # default max_age
     car.start()
     names = ["forward", "left", "stop", "right"]
     seq = 1_000

@@ -178,3 +178,61 @@ def test_a_session_taken_over_again_and_again_is_reported_as_such(own_broker, ca
     # mosquitto 2.0 closes the older connection without a DISCONNECT reason, so the pattern
     # (lost again and again right after connecting) is what names it
     assert "MQTT connection lost 3 times in 60 s: another client is probably taking" in caplog.text
+
+
+def test_the_shipped_daemon_under_an_8_s_hang_never_makes_a_listening_car_execute_old_commands(
+    own_broker, frames_factory, image_model, tmp_path
+):
+    # The probe from the issue: a daemon holding `up` (10 commands/s), a car listening, the
+    # broker SIGSTOPped 8 s. The car stops on its own timeout meanwhile; on resume the broker
+    # releases what the daemon wrote before it noticed the hang, and none of it may move the car.
+    from test_faults_broker import MAX_AGE, TimedCar
+
+    frames = frames_factory("hang-up", (("up", 12),), seed=1)
+    device = f"hang8-{uuid.uuid4().hex[:6]}"
+    config = write_config(
+        tmp_path / "hang.toml",
+        {
+            "camera": {"backend": "replay", "path": str(frames), "fps": 10.0, "loop": True},
+            "model": {"path": str(image_model), "num_threads": 1},
+            "safety": {"repeat_interval": 0.1},
+            "mqtt": {"host": own_broker.host, "port": own_broker.port, "device_id": device},
+        },
+    )
+    log = tmp_path / "daemon.log"
+    car = TimedCar(own_broker.host, own_broker.port, device, timeout=1.0)  # default max_age
+    car.start()
+    daemon = start(config, log)
+    try:
+        deadline = time.monotonic() + 30
+        while car.current != "forward" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert car.current == "forward", log.read_text()
+        paused = time.monotonic()
+        own_broker.pause()
+        noticed = None
+        while time.monotonic() - paused < 8.0:
+            if noticed is None and "MQTT link unconfirmed" in log.read_text():
+                noticed = time.monotonic() - paused
+            time.sleep(0.05)
+        own_broker.resume()
+        resumed = time.monotonic()
+        while car.current != "forward" and time.monotonic() - resumed < 10:
+            time.sleep(0.05)
+        back = time.monotonic() - resumed
+        obeys_again = car.current == "forward"
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(5) == 0
+    finally:
+        own_broker.resume()
+        stop(daemon)
+        car.close()
+    stale = [(c, round(age, 2)) for c, age in car.executed if age > MAX_AGE]
+    assert noticed is not None
+    print(
+        f"8 s hang, shipped daemon: link unconfirmed after {noticed:.2f} s, car obeys {back:.2f} s "
+        f"after resume, {car.rejections['stale command dropped']} stale commands dropped"
+    )
+    assert stale == [], stale
+    assert noticed <= 2 * 5  # 2 x the default keepalive
+    assert obeys_again, "the car obeys fresh commands after the hang"
