@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -164,12 +165,17 @@ def test_tracker_still_runs_the_palm_detector_every_n_frames(
     assert loc.palm_runs >= 40 // 11  # a safety-net detection at least every 11th frame
 
 
-def test_config_builds_the_tracker_with_the_full_models(mediapipe_models: Path, subhih_frames):
+def test_config_builds_the_tracker_with_the_models_the_classifier_was_trained_on(
+    mediapipe_models: Path, subhih_frames
+):
     from edge.config import parse_config
     from edge.locate import build_locator
 
     cfg = parse_config({"locate": {"method": "tracker", "redetect_every": 5}})
-    assert Path(cfg.locate.landmark_model).name == "hand_landmark_full.tflite"
+    meta = json.loads(Path(cfg.model.path).with_suffix(".json").read_text())
+    told = meta["source"]["landmarks_from"]
+    assert Path(cfg.locate.landmark_model).name == told["landmark_model"]
+    assert Path(cfg.locate.palm_model).name == told["palm_model"]
     locator = build_locator(cfg)
     try:
         frame = next(f for f in subhih_frames if f.labels == ["5-hand"])
