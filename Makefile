@@ -14,11 +14,16 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
+# The checkout on the venv's path, so the dev tools (devtools/: demo, benches, local broker,
+# model fetch, fakes) import from it; the wheel a device installs never holds them.
+CHECKOUT_PTH = $(1)/bin/python -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "gesturepilot-checkout.pth").write_text("$(CURDIR)\n")'
+
 # The device side only (no TensorFlow): enough for `make demo` and for a Pi.
 $(VENV)/.stamp-edge: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[edge]'
+	$(call CHECKOUT_PTH,$(VENV))
 	touch $@
 
 # Everything: TensorFlow for convert/, pytest and ruff.
@@ -26,6 +31,7 @@ $(VENV)/.stamp-dev: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev]'
+	$(call CHECKOUT_PTH,$(VENV))
 	touch $(VENV)/.stamp-edge $@
 
 venv-edge: $(VENV)/.stamp-edge  ## device-side venv (no TensorFlow)
@@ -44,11 +50,11 @@ unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
 test: lint unit  ## lint + the whole test suite (what CI runs)
 
 demo: venv-edge mosquitto models  ## simulated car driven by the shipped pipeline on replayed real frames (BROKER=host:port SEED=n)
-	$(PY) -m edge.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER)) $(if $(SEED),--seed $(SEED))
+	$(PY) -m devtools.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER)) $(if $(SEED),--seed $(SEED))
 
 bench: venv-edge models  ## per-frame time of the shipped pipeline (bench/daemon-default.json) and the image model (bench/daemon.json)
-	$(PY) -m edge.bench --datasets $(DATASETS) --out bench/daemon-default.json
-	$(PY) -m edge.bench --datasets $(DATASETS) --model models/gestures-image.tflite --locate fixed --frames crops --out bench/daemon.json
+	$(PY) -m devtools.bench --datasets $(DATASETS) --out bench/daemon-default.json
+	$(PY) -m devtools.bench --datasets $(DATASETS) --model models/gestures-image.tflite --locate fixed --frames crops --out bench/daemon.json
 
 # The device side on tflite-runtime (older device images): numpy<2, no LiteRT, no TF.
 # tflite-runtime 2.14 has wheels for Python <= 3.11 only; on a newer Python this is skipped
@@ -59,6 +65,7 @@ $(TFLITE_VENV)/.stamp: pyproject.toml
 	set -e; test -x $(TFLITE_VENV)/bin/python || $(PYTHON) -m venv $(TFLITE_VENV); \
 	$(TFLITE_VENV)/bin/pip install -q 'numpy<2' tflite-runtime==2.14.0 'opencv-python-headless<4.11' 'paho-mqtt>=2,<3'; \
 	$(TFLITE_VENV)/bin/pip install -q --no-deps -e .; \
+	$(call CHECKOUT_PTH,$(TFLITE_VENV)); \
 	touch $@; fi
 
 test-tflite-runtime: venv $(TFLITE_VENV)/.stamp  ## classify with tflite-runtime, compare with LiteRT
@@ -76,7 +83,7 @@ bench-convert: venv-edge  ## time the int8 image model per crop (device code pat
 	$(PY) -m convert.bench --model models/gestures-image.tflite --datasets $(DATASETS) --out bench/convert.json
 
 models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned wheel (sha256-checked)
-	$(PY) -m edge.hands.fetch --dest models/mediapipe
+	$(PY) -m devtools.fetch --dest models/mediapipe
 
 reference-landmarks: venv models  ## train the shipped landmark classifier, lockbox + leave-one-source-out (~15 min, not CI)
 	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
@@ -85,10 +92,10 @@ figures: venv-edge  ## regenerate README/docs figures from the committed model a
 	$(PY) -m convert.figures
 
 eval-sequences: venv-edge models  ## real camera sequences through the daemon pipeline -> models/gestures-landmarks-sequences.json
-	$(PY) -m convert.sequences --datasets $(DATASETS) --config configs/car.toml --out models/gestures-landmarks-sequences.json
+	$(PY) -m devtools.sequences --datasets $(DATASETS) --config configs/car.toml --out models/gestures-landmarks-sequences.json
 
 bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
-	$(PY) -m edge.hands.bench --datasets $(DATASETS) --out bench/hands.json
+	$(PY) -m devtools.hands_bench --datasets $(DATASETS) --out bench/hands.json
 
 clean:  ## remove the venv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

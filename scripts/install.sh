@@ -83,7 +83,7 @@ if [ ! -f "$hands/palm_detection_full.tflite" ] || [ ! -f "$hands/hand_landmark_
     [ -f "$SRC/third_party/mediapipe/SHA256SUMS" ] \
         || die "no MediaPipe hand models in $MODELS/mediapipe: run make models, then install again"
     say "fetching the MediaPipe hand models (pinned wheel, sha256-checked) -> $hands"
-    PYTHONPATH="$SRC" "$venv/bin/python" -m edge.hands.fetch --dest "$hands" >&2 \
+    PYTHONPATH="$SRC" "$venv/bin/python" -m devtools.fetch --dest "$hands" >&2 \
         || die "could not fetch the MediaPipe hand models (make models)"
 fi
 

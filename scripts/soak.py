@@ -16,7 +16,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.localbroker import LocalBroker
+from devtools.localbroker import LocalBroker
 
 DEVICE = "soak"
 

@@ -10,7 +10,7 @@ MOVES = "forward, left, right, backward"
 
 def run_demo(datasets, *extra: str) -> str:
     res = subprocess.run(
-        [sys.executable, "-m", "edge.demo", "--datasets", str(datasets), "--fps", "30", *extra],
+        [sys.executable, "-m", "devtools.demo", "--datasets", str(datasets), "--fps", "30", *extra],
         capture_output=True,
         text=True,
         timeout=120,

@@ -21,8 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.demo import dump_toml
-from edge.localbroker import free_port
+from devtools.demo import dump_toml
+from devtools.localbroker import free_port
 from edge.paths import models_dir
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from devtools import fake_picamera2
 from edge import app
-from edge.cameras import fake_picamera2
 from edge.config import parse_config
 from edge.crops import read_rgb
 

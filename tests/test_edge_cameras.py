@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.cameras import CameraError, EndOfStream, build_camera, fake_picamera2
+from devtools import fake_picamera2
+from edge.cameras import CameraError, EndOfStream, build_camera
 from edge.cameras.grabber import FrameGrabber
 from edge.cameras.opencv import OpenCVCamera
 from edge.cameras.picamera import Picamera2Camera

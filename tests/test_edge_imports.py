@@ -7,7 +7,7 @@ import sys
 
 SCRIPT = """
 import sys
-import edge.app, edge.cli, edge.demo, edge.bench, edge.loop, edge.mqtt
+import edge.app, edge.cli, devtools.demo, devtools.bench, edge.loop, edge.mqtt
 import edge.cameras.replay, edge.cameras.opencv, edge.cameras.picamera
 from edge.classify import build_classifier
 from edge.config import parse_config
@@ -20,6 +20,23 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"
 def test_daemon_modules_and_a_loaded_model_pull_in_no_tensorflow(image_model):
     res = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(image_model)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
+
+
+EVERY_EDGE_MODULE = """
+import importlib, pkgutil, sys
+import edge
+for m in pkgutil.walk_packages(edge.__path__, "edge."):
+    importlib.import_module(m.name)
+print(sorted({m.split(".")[0] for m in sys.modules} & {"devtools", "convert", "tests"}))
+"""
+
+
+def test_no_device_module_imports_a_dev_tool_or_the_workstation_side():
+    res = subprocess.run(
+        [sys.executable, "-c", EVERY_EDGE_MODULE], capture_output=True, text=True, cwd="/"
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"

@@ -7,8 +7,8 @@ import uuid
 
 from fixtures.broker import Recorder
 
+from devtools.localbroker import LocalBroker, free_port
 from edge.config import MqttConfig
-from edge.localbroker import LocalBroker, free_port
 from edge.mqtt import Publisher
 from edge.types import Command
 

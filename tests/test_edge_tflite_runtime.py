@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
+from devtools.scripted import write_sequence
 from edge.artifact import read_meta
-from edge.scripted import write_sequence
 
 SCRIPT = [(g, 5) for g in ("none", "up", "down", "left", "right", "stop", "fist", "peace")]
 

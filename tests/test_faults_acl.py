@@ -14,8 +14,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devtools.localbroker import LocalBroker
 from edge.config import MqttConfig
-from edge.localbroker import LocalBroker
 from edge.mqtt import Publisher
 from edge.types import Command
 from subscribers.sim_car import SimCar

@@ -14,8 +14,8 @@ import pytest
 from fixtures.broker import Recorder
 from fixtures.service import copy_frames, write_config
 
+from devtools.localbroker import LocalBroker
 from edge.config import MqttConfig
-from edge.localbroker import LocalBroker
 from edge.mqtt import Publisher
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.cameras import EndOfStream, fake_picamera2
+from devtools import fake_picamera2
+from edge.cameras import EndOfStream
 from edge.cameras.picamera import Picamera2Camera
 from edge.cameras.replay import ReplayCamera
 from edge.clock import SYSTEM_CLOCK, Clock, SteppedClock

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from convert.boxes import background_boxes
+from devtools.fetch import FetchError, ensure_models, extract, models_ok, read_pins
 from edge.crops import crop, read_rgb
-from edge.hands.fetch import FetchError, ensure_models, extract, models_ok, read_pins
 from edge.hands.geometry import Roi, crop_upright, roi_from_landmarks
 from edge.hands.locator import open_locator
 from edge.hands.palm import ssd_anchors

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from convert.sequences import score
+from devtools.sequences import score
 from edge.commands import CommandMap
 
 
@@ -26,7 +26,7 @@ def test_eval_sequences_replays_real_frames_with_no_unasked_motion(
     datasets: Path, repo_root: Path, mediapipe_models: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "seq.json"
-    cmd = [sys.executable, "-m", "convert.sequences", "--datasets", str(datasets)]
+    cmd = [sys.executable, "-m", "devtools.sequences", "--datasets", str(datasets)]
     cmd += ["--config", str(repo_root / "configs" / "car.toml"), "--seeds", "1", "--hold", "1"]
     cmd += ["--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=repo_root)

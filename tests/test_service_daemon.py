@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from fixtures.service import HANGING_PI_CAMERA, NotifyListener, copy_frames, write_config
 
-from edge.localbroker import free_port
+from devtools.localbroker import free_port
 
 STALL_TIMEOUT = 3.0  # [safety] stall_timeout: the camera is reopened after this long
 STALL_AFTER = 45  # frames (1.5 s at 30 fps) the fake Pi camera serves per start, then hangs

@@ -166,6 +166,22 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
     assert list(remote.iterdir()) == []
 
 
+DEV_MODULES = ("demo", "bench", "scripted", "scripted_frames", "localbroker", "fetch")
+
+
+def test_the_device_wheel_holds_the_device_and_no_dev_tool(project_wheel) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(project_wheel) as whl:
+        names = whl.namelist()
+    packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert "edge" in packages and "devtools" not in packages
+    modules = {Path(n).stem for n in names if n.startswith("edge/") and n.endswith(".py")}
+    assert not modules & set(DEV_MODULES), modules & set(DEV_MODULES)
+    assert not [n for n in names if "fake_" in n and n.startswith("edge/")]
+    assert "edge/cli.py" in names and "edge/hands/classifier.py" in names
+
+
 def test_deploy_without_host_is_a_usage_error(repo_root, device_models, tmp_path):
     proc = subprocess.run(
         [

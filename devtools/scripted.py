@@ -1,6 +1,6 @@
 """A scripted gesture sequence of real hand crops, written as frames for a replay camera.
 
-Used by `python -m edge.demo --crops`, the end-to-end tests and `make bench` (image model).
+Used by `python -m devtools.demo --crops`, the end-to-end tests and `make bench` (image model).
 Crops come from `subhih-hands` (boxes.csv): `1-hand` is `up`, and `left`/`right`/`down` are
 `up` crops rotated per DESIGN.md (`left` = the finger points to the IMAGE right); `5-hand` is
 `stop`, `0-hand` `fist`, `2-hand` `peace`; `none` is a square of the same frames that overlaps

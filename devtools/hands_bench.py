@@ -1,6 +1,6 @@
 """Per-stage time of the hand pipeline on real frames: palm detector, landmark model, classifier.
 
-`python -m edge.hands.bench --datasets ../shared/datasets --out bench/hands.json` (what
+`python -m devtools.hands_bench --datasets ../shared/datasets --out bench/hands.json` (what
 `make bench-hands` runs). Times are wall-clock milliseconds per call (median and p95).
 """
 

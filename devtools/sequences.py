@@ -32,6 +32,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from devtools.scripted import eval_sessions
+from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, letterbox, write_frame_sequence
 from edge.classify import build_classifier
 from edge.commands import STOP, CommandMap
 from edge.config import Config, load_config
@@ -39,8 +41,6 @@ from edge.crops import read_rgb
 from edge.locate import build_locator
 from edge.loop import DaemonLoop, Stages
 from edge.safety import SafetyGate
-from edge.scripted import eval_sessions
-from edge.scripted_frames import DEMO_FRAMES_SCRIPT, letterbox, write_frame_sequence
 from edge.smoothing import Smoother
 from edge.stats import Stats
 from edge.types import Command, Frame

@@ -1,9 +1,9 @@
 """`make demo`: a private broker, the simulated car, and the daemon replaying real camera frames.
 
 By default the daemon runs the shipped pipeline (configs/demo.toml: the default model, the
-MediaPipe hand tracker on whole frames, edge.scripted_frames). `--crops` replays centred hand
-crops through the fixed box instead (edge.scripted), e.g. for the image model:
-`python -m edge.demo --crops --model models/gestures-image.tflite`.
+MediaPipe hand tracker on whole frames, devtools.scripted_frames). `--crops` replays centred hand
+crops through the fixed box instead (devtools.scripted), e.g. for the image model:
+`python -m devtools.demo --crops --model models/gestures-image.tflite`.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ except ModuleNotFoundError:  # Python 3.10 (JetPack 6)
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devtools.localbroker import LocalBroker
+from devtools.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
+from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from edge.artifact import read_meta
 from edge.commands import CommandMap
-from edge.localbroker import LocalBroker
 from edge.paths import default_model_path
-from edge.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
-from edge.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from subscribers.sim_car import SimCar
 
 log = logging.getLogger("demo")

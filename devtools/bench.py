@@ -1,9 +1,9 @@
 """`make bench`: per-stage and per-frame time of the daemon's pipeline on real frames.
 
 Default: the shipped pipeline (default model, `[locate] method = "tracker"` with the full
-MediaPipe models) on whole camera frames (edge.scripted_frames) scaled to `--frame-size`.
+MediaPipe models) on whole camera frames (devtools.scripted_frames) scaled to `--frame-size`.
 `--frames crops --locate fixed --model models/gestures-image.tflite` times the image model on
-centred hand crops (edge.scripted) through the fixed box.
+centred hand crops (devtools.scripted) through the fixed box.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from devtools.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
+from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from edge.app import runtime_of
 from edge.cameras.replay import image_files
 from edge.classify import build_classifier
@@ -34,8 +36,6 @@ from edge.loop import DaemonLoop, Stages
 from edge.mqtt import Publisher
 from edge.paths import default_model_path
 from edge.safety import SafetyGate
-from edge.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
-from edge.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from edge.smoothing import Smoother
 from edge.stats import Stats
 from edge.types import Frame
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             locate=args.locate,
             whole_frames=whole,
         )
-    result = {"command": " ".join(["python -m edge.bench", *(argv or sys.argv[1:])]), **result}
+    result = {"command": " ".join(["python -m devtools.bench", *(argv or sys.argv[1:])]), **result}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     stages = ", ".join(f"{k} {v['p50']:.2f}" for k, v in result["per_stage_ms"].items())

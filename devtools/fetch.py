@@ -1,6 +1,6 @@
 """Fetch MediaPipe's hand models from the pinned wheel and check them against committed sha256s.
 
-Run as `python -m edge.hands.fetch` (what `make models` does). The wheel is fetched with
+Run as `python -m devtools.fetch` (what `make models` does). The wheel is fetched with
 `pip download` (any platform: only the .tflite files inside are used); mediapipe is never
 installed or imported.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PINS = REPO / "third_party" / "mediapipe" / "SHA256SUMS"
 LICENSE = REPO / "third_party" / "mediapipe" / "LICENSE"
 DEFAULT_DEST = REPO / "models" / "mediapipe"
