@@ -22,6 +22,7 @@ import numpy as np
 
 from convert.boxes import load_boxes
 from convert.data import Dataset, concat, load_folder
+from convert.subhih import SESSION_GROUPS
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,7 @@ SUBHIH_MAP = {
     "5-hand": "stop",
 }
 SHIMA_MAP = {"Fist": "fist", "OpenPalm": "stop", "PeaceSign": "peace", "ThumbsUp": "none"}
-# Frames named pic00NNN.jpg / Hand_NNNNNNN.jpg carry their file name as the session; consecutive
-# numbers are neighbouring video frames, so they are joined into one group per source.
-SUBHIH_GROUPS = r"^(pic|Hand_)\d+\.jpg$"
+SUBHIH_GROUPS = SESSION_GROUPS  # convert.subhih: single-frame sessions join one group per source
 # shimaazizi has no sessions: files FOO_1..FOO_50 are grouped by their tens digit (5 groups
 # shared across the 4 classes), so neighbouring numbers, likely shot together, stay together.
 SHIMA_GROUPS = r"_(\d*?)\d\.\w+$"

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import platform
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convert.subhih import read_rows
 from edge.crops import read_rgb
 from edge.hands.classifier import LandmarkClassifier
 from edge.hands.landmark import LandmarkModel
@@ -49,8 +49,7 @@ def _timed(fn: Callable[[], object], times: list[float]) -> object:
 def session_frames(datasets: Path, n: int) -> list[np.ndarray]:
     """The first `n` frames (file-name order) of the largest subhih-hands session."""
     root = datasets / "subhih-hands"
-    with open(root / "boxes.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_rows(datasets)
     sessions: dict[str, set[str]] = {}
     for r in rows:
         sessions.setdefault(r["session"], set()).add(r["filename"])

@@ -9,7 +9,6 @@ no hand.
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from convert.boxes import background_boxes
+from convert.subhih import Box, box_of, in_groups, read_rows
 from edge.crops import crop, read_rgb, square_box
 
 log = logging.getLogger(__name__)
@@ -41,38 +42,6 @@ DEMO_SCRIPT: tuple[tuple[str, int], ...] = (
     ("none", 10),
 )
 
-Box = tuple[float, float, float, float]
-
-
-def _rows(datasets: Path) -> list[dict[str, str]]:
-    path = datasets / "subhih-hands" / "boxes.csv"
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _box(row: dict[str, str]) -> Box:
-    return tuple(float(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))  # type: ignore[return-value]
-
-
-def _background(
-    image: np.ndarray, boxes: list[Box], side: float, rng: np.random.Generator
-) -> Box | None:
-    h, w = image.shape[:2]
-    side = min(side, h, w)
-    for _ in range(30):
-        x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
-        cand = (x0, y0, x0 + side, y0 + side)
-        if all(
-            cand[2] <= b[0] or b[2] <= cand[0] or cand[3] <= b[1] or b[3] <= cand[1] for b in boxes
-        ):
-            return cand
-    return None
-
-
-def _in_groups(session: str, groups: list[str]) -> bool:
-    """A session is in a group of that name; `Hand_`/`pic` groups join single-frame sessions."""
-    return any(session == g or (session.endswith(".jpg") and session.startswith(g)) for g in groups)
-
 
 def crops_for(
     datasets: Path,
@@ -92,20 +61,20 @@ def crops_for(
         rng: picks the crops.
         sessions: only frames from these capture sessions (e.g. a model's evaluation split).
     """
-    every = _rows(datasets)
-    groups = None if sessions is None else [g.removeprefix("subhih:") for g in sessions]
-    rows = [r for r in every if groups is None or _in_groups(r["session"], groups)]
+    every = read_rows(datasets)
+    groups = None if sessions is None else list(sessions)
+    rows = [r for r in every if groups is None or in_groups(r["session"], groups)]
     images = datasets / "subhih-hands" / "images"
     out: list[np.ndarray] = []
     if gesture == "none":
         by_file: dict[str, list[Box]] = {}
         for r in rows or every:
-            by_file.setdefault(r["filename"], []).append(_box(r))
+            by_file.setdefault(r["filename"], []).append(box_of(r))
         files = sorted(by_file)
         for i in rng.permutation(len(files)):
             image = read_rgb(str(images / files[i]))
             side = float(np.mean([max(b[2] - b[0], b[3] - b[1]) for b in by_file[files[i]]]))
-            bg = _background(image, by_file[files[i]], side * (1 + margin), rng)
+            bg = background_boxes(image.shape, by_file[files[i]], side * (1 + margin), rng, 30)
             if bg is not None:
                 out.append(crop(image, bg))
             if len(out) == count:
@@ -115,7 +84,7 @@ def crops_for(
     source = source or [r for r in every if r["label"] == SOURCE_CLASS[gesture]]
     for i in rng.permutation(len(source))[:count]:
         r = source[i]
-        c = crop(read_rgb(str(images / r["filename"])), square_box(_box(r), margin))
+        c = crop(read_rgb(str(images / r["filename"])), square_box(box_of(r), margin))
         out.append(cv2.rotate(c, ROTATION[gesture]) if gesture in ROTATION else c)
     return out
 

@@ -16,7 +16,6 @@ of one capture session (a coherent clip the tracker can follow):
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from convert.subhih import Box, in_groups, read_shots
 from edge.crops import read_rgb
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,7 @@ DEMO_FRAMES_SCRIPT: tuple[tuple[str, int], ...] = (
     ("none", 10),
 )
 
-Box = tuple[float, float, float, float]
 Shot = tuple[str, Box]  # (file name, the single hand's box)
-
-
-def _group(session: str) -> str:
-    """The split group of a session: single-frame `Hand_*`/`pic*` sessions form one group each."""
-    if session.endswith(".jpg"):
-        return "Hand_" if session.startswith("Hand_") else "pic"
-    return session
 
 
 def single_hand_shots(
@@ -73,20 +65,12 @@ def single_hand_shots(
         groups: only these split groups (`subhih:` prefixes are dropped; other datasets' groups
             match nothing); None for all.
     """
-    wanted = None if groups is None else {g.removeprefix("subhih:") for g in groups}
-    rows: dict[str, list[dict[str, str]]] = defaultdict(list)
-    with (datasets / "subhih-hands" / "boxes.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            rows[row["filename"]].append(row)
+    wanted = None if groups is None else list(groups)
     out: dict[tuple[str, str], list[Shot]] = defaultdict(list)
-    for name in sorted(rows):
-        if len(rows[name]) != 1:
+    for shot in read_shots(datasets):
+        if len(shot.boxes) != 1 or (wanted is not None and not in_groups(shot.session, wanted)):
             continue
-        row = rows[name][0]
-        if wanted is not None and _group(row["session"]) not in wanted:
-            continue
-        box = tuple(float(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
-        out[(_group(row["session"]), row["label"])].append((name, box))  # type: ignore[arg-type]
+        out[(shot.group, shot.labels[0])].append((shot.path.name, shot.boxes[0]))
     return dict(out)
 
 

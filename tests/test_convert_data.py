@@ -16,6 +16,7 @@ from convert.cli import main
 from convert.data import DataError, load_folder, parse_label_map
 from convert.reference import ROTATIONS, rotated_pointing
 from convert.split import group_split
+from convert.subhih import read_rows
 from edge.crops import crop, read_rgb, square_box
 
 
@@ -49,8 +50,7 @@ def test_flat_folder_without_pattern_warns_about_near_duplicates(
 
 
 def _box_rows(datasets: Path, sessions: tuple[str, ...], per_session: int) -> list[dict]:
-    with open(datasets / "subhih-hands" / "boxes.csv") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_rows(datasets)
     out = []
     for s in sessions:
         out += [r for r in rows if r["session"] == s][:per_session]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import http.client
 import threading
 import time
@@ -14,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from convert.subhih import box_of, read_rows
 from edge.crops import read_rgb
 from edge.preview import BOUNDARY, PreviewServer
 from edge.types import Command, Frame, FrameResult, HandRegion, Prediction
@@ -24,12 +24,11 @@ LABELS = ("none", "stop")
 def _results(datasets: Path, count: int) -> list[FrameResult]:
     """FrameResults built from real frames and their annotated hand boxes."""
     root = datasets / "subhih-hands"
-    with open(root / "boxes.csv", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["label"] == "5-hand"][:count]
+    rows = [r for r in read_rows(datasets) if r["label"] == "5-hand"][:count]
     results = []
     for i, row in enumerate(rows):
         image = read_rgb(root / "images" / row["filename"])
-        box = tuple(float(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+        box = box_of(row)
         # 21 points spread inside the box stand in for a landmark model's output.
         xs = np.linspace(box[0] + 5, box[2] - 5, 21)
         ys = np.linspace(box[3] - 5, box[1] + 5, 21)

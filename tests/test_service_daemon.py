@@ -3,7 +3,6 @@ silence while the camera hangs, STOPPING on SIGTERM; and its MJPEG preview to a 
 
 from __future__ import annotations
 
-import csv
 import http.client
 import os
 import signal
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 from fixtures.service import HANGING_PI_CAMERA, NotifyListener, copy_frames, write_config
 
+from convert.subhih import read_rows
 from devtools.localbroker import free_port
 
 STALL_TIMEOUT = 3.0  # [safety] stall_timeout: the camera is reopened after this long
@@ -27,8 +27,7 @@ STALL_AFTER = 45  # frames (1.5 s at 30 fps) the fake Pi camera serves per start
 def frames(datasets: Path, tmp_path: Path) -> Path:
     """A replay folder of 12 real frames (480x360) with hands in them."""
     root = datasets / "subhih-hands"
-    with open(root / "boxes.csv", newline="") as f:
-        names = [r["filename"] for r in csv.DictReader(f) if r["label"] == "5-hand"][:12]
+    names = [r["filename"] for r in read_rows(datasets) if r["label"] == "5-hand"][:12]
     return copy_frames([root / "images" / n for n in names], tmp_path / "frames")
 
 
