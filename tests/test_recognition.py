@@ -89,24 +89,21 @@ def validation_rows(rows: Landmarks, label: str) -> Landmarks:
     return rows.subset((rows.labels == label) & (split_of(rows.groups) == "validation"))
 
 
-def test_a_palm_with_the_fingers_held_together_never_drives(
-    shipped: LandmarkClassifier, keypoint_rows: Landmarks
+@pytest.mark.parametrize(
+    "label",
+    [
+        pytest.param("stop", id="a palm with the fingers held together"),
+        pytest.param("fist", id="a fist seen side-on"),
+    ],
+)
+def test_the_dangerous_views_of_safe_hands_never_drive(
+    shipped: LandmarkClassifier, keypoint_rows: Landmarks, label: str
 ) -> None:
-    views = hard_views(validation_rows(keypoint_rows, "stop"))
+    views = hard_views(validation_rows(keypoint_rows, label))
     assert len(views) >= 1000
     labels = labels_of(shipped, views.x)
     assert not MOTION & set(labels), {lb: labels.count(lb) for lb in set(labels)}
-    assert labels.count("stop") >= 0.9 * len(labels)
-
-
-def test_a_fist_seen_side_on_never_drives(
-    shipped: LandmarkClassifier, keypoint_rows: Landmarks
-) -> None:
-    views = hard_views(validation_rows(keypoint_rows, "fist"))
-    assert len(views) >= 1000
-    labels = labels_of(shipped, views.x)
-    assert not MOTION & set(labels), {lb: labels.count(lb) for lb in set(labels)}
-    assert labels.count("fist") >= 0.9 * len(labels)
+    assert labels.count(label) >= 0.9 * len(labels)
 
 
 @pytest.fixture(scope="module")
