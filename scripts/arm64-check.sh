@@ -74,6 +74,7 @@ run landmarks-crops --crops images/crops
 run landmarks-4gest --crops images/4gest
 run image-crops --model models/gestures-image.tflite --crops images/crops
 run image-4gest --model models/gestures-image.tflite --crops images/4gest
+run landmarks-keypoints --keypoints images/keypoints.csv --mirrored
 EOF
 cat > "$STAGE/images/inner.sh" <<EOF
 # runs inside the arm64 root, in the copy of the checkout; results go to /out

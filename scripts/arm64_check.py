@@ -71,7 +71,24 @@ def pick_images(datasets: Path, out: Path, per_label: int) -> int:
         for src in _spread(sorted(cls.glob("*.jpg")), per_label):
             shutil.copyfile(src, out / "4gest" / f"{cls.name}_{src.name}")
             count += 1
-    return count
+    return count + pick_keypoints(datasets, out / "keypoints.csv", 10 * per_label)
+
+
+def pick_keypoints(datasets: Path, out: Path, per_label: int) -> int:
+    """`per_label` community-keypoints rows per class, spread over the file, as
+    `label,x0,...,y20` (selfie view, as recorded: classify them with `--mirrored`)."""
+    with open(datasets / "community-keypoints" / "keypoints.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    by_label: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_label[row["label"]].append(row)
+    columns = [f"{a}{i}" for i in range(21) for a in "xy"]
+    with open(out, "w", newline="") as f:
+        writer = csv.writer(f)
+        picked = [r for label in sorted(by_label) for r in _spread(by_label[label], per_label)]
+        for row in picked:
+            writer.writerow([row["label"], *(row[c] for c in columns)])
+    return len(picked)
 
 
 def _load(path: Path) -> dict[tuple[str, str], dict]:
@@ -79,7 +96,7 @@ def _load(path: Path) -> dict[tuple[str, str], dict]:
     for line in path.read_text().splitlines():
         if line.strip().startswith("{"):
             rec = json.loads(line)
-            records[(rec["run"], rec["path"])] = rec
+            records[(rec["run"], rec.get("path") or f"row {rec['row']}")] = rec
     return records
 
 
