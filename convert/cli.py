@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from convert.data import DataError, Dataset, load_folder, parse_label_map
+from edge.artifact import ModelError
+from edge.cli import version
 
 log = logging.getLogger("convert")
 
@@ -51,6 +53,17 @@ def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
     )
 
 
+def _tflite_out(text: str) -> Path:
+    """`-o`: the model is always a .tflite; any other suffix is a mistake, not a format."""
+    path = Path(text)
+    if path.suffix.lower() not in ("", ".tflite"):
+        raise argparse.ArgumentTypeError(
+            f"{text}: gesture-convert writes an int8 TFLite model (NAME.tflite with NAME.json), "
+            f"not {path.suffix}; give -o NAME.tflite"
+        )
+    return path.with_suffix(".tflite")
+
+
 def _threshold_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-agreement", type=float, default=0.98, help="float-vs-int8 (0..1)")
     p.add_argument("--max-accuracy-drop", type=float, default=2.0, help="points (float - int8)")
@@ -63,12 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn a folder of hand photos into a verified int8 TFLite gesture model.",
         epilog="Exit codes: 0 ok, 1 int8 parity failure, 2 usage, 65 bad data or model.",
     )
+    parser.add_argument("--version", action="version", version=f"gesture-convert {version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="data -> trained model -> int8 NAME.tflite/.json/.md")
     _data_args(p)
-    p.add_argument("-o", "--out", type=Path, required=True, help="NAME.tflite to write")
+    p.add_argument("-o", "--out", type=_tflite_out, required=True, help="NAME.tflite to write")
     p.add_argument("--labels", type=_labels_arg, help="output order, comma-separated")
     p.add_argument("--size", type=int, default=96, help="input pixels (96-128 suit a Pi)")
     p.add_argument("--width", type=int, default=32, help="channels of the first block")
@@ -85,14 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip", action="store_true", help="horizontal flips (swaps left/right labels)")
     p.add_argument("--refit", action="store_true", help="then retrain on train+validation groups")
     p.add_argument("--keras-out", type=Path, help="best checkpoint (default NAME.keras)")
-    p.add_argument("--progress", choices=("bar", "epoch", "none"), default="bar")
+    p.add_argument(
+        "--progress",
+        choices=("bar", "epoch", "none"),
+        help="training progress (default: bar on a terminal, a line per epoch otherwise)",
+    )
     _threshold_args(p)
 
     p = sub.add_parser("quantize", help="your own .keras/.h5 model -> verified int8 artefact")
     p.add_argument("--keras", type=Path, required=True, help="trained .keras or .h5 model")
     _data_args(p)
     p.add_argument("--eval-data", type=Path, help="held-out folder (default: --data itself)")
-    p.add_argument("-o", "--out", type=Path, help="NAME.tflite (default: beside --keras)")
+    p.add_argument("-o", "--out", type=_tflite_out, help="NAME.tflite (default: beside --keras)")
     p.add_argument("--labels", type=_labels_arg, help="output order (default: sorted folders)")
     p.add_argument("--pixel-scale", type=float, default=1.0, help="model input = px*scale+off")
     p.add_argument("--pixel-offset", type=float, default=0.0)
@@ -155,11 +173,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         Thresholds(args.min_agreement, args.max_accuracy_drop),
         crop_margin=args.margin,
         checkpoint=args.keras_out,
-        verbose={"bar": 1, "epoch": 2, "none": 0}[args.progress],
+        verbose={"bar": 1, "epoch": 2, "none": 0}[args.progress or _default_progress()],
         refit=args.refit,
     )
     _summary(args.out)
     return EX_OK
+
+
+def _default_progress() -> str:
+    """A progress bar only where someone watches it: bars written into a log are noise."""
+    return "bar" if sys.stdout.isatty() else "epoch"
 
 
 def _load_keras(path: Path) -> Any:
@@ -194,19 +217,24 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`evaluate`: the int8 model on a labelled folder, as the device runs it."""
-    from convert.evaluate import float_inputs, metrics, plot_confusion, predict_tflite
+    from convert.evaluate import (
+        float_inputs,
+        metrics,
+        open_tflite,
+        plot_confusion,
+        predict_with,
+        warn_if_constant,
+    )
     from convert.train import encode
-    from edge.artifact import ModelError, read_meta
 
-    try:
-        meta = read_meta(args.model)
-    except ModelError as exc:
-        raise DataError(str(exc)) from exc
-    labels = list(meta.labels)
-    data = load_data(args, meta.input.shape[1])
-    y = encode(data, labels)
-    pred = predict_tflite(args.model, float_inputs(data.images, meta.input)).argmax(axis=1)
-    result = metrics(y, pred, labels)
+    with open_tflite(args.model) as model:  # a broken or mismatched artefact: 65, first
+        meta = model.meta
+        labels = list(meta.labels)
+        data = load_data(args, meta.input.shape[1])
+        y = encode(data, labels)
+        probs = predict_with(model, float_inputs(data.images, meta.input))
+    warn_if_constant(probs, args.model.name)
+    result = metrics(y, probs.argmax(axis=1), labels)
     text = json.dumps(result, indent=2)
     if args.json:
         args.json.write_text(text + "\n")
@@ -274,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except DataError as exc:
         log.error("bad data: %s", exc)
+        return EX_DATAERR
+    except ModelError as exc:
+        log.error("bad model: %s", exc)
         return EX_DATAERR
     except ParityError as exc:
         log.error("%s", exc)

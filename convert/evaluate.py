@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from convert.data import DataError
 from edge.artifact import InputSpec
 from edge.crops import prepare
+from edge.tflite_model import TFLiteModel
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +80,54 @@ def predict_keras(model: Any, x: np.ndarray, batch_size: int = 64) -> np.ndarray
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 
+def open_tflite(tflite_path: str | Path) -> TFLiteModel:
+    """The int8 artefact, loaded and checked by the device's own `TFLiteModel`.
+
+    Raises:
+        DataError: the tflite or its json is missing, truncated, or they disagree (the
+            message names the file and the disagreement).
+    """
+    try:
+        return TFLiteModel(tflite_path, num_threads=2)
+    except ValueError as exc:  # ModelError is a ValueError too, and already names the file
+        raise DataError(str(exc)) from exc
+
+
+def predict_with(model: TFLiteModel, x: np.ndarray) -> np.ndarray:
+    """Probabilities of a loaded int8 model for prepared float inputs, one row per input."""
+    if len(x) == 0:
+        return np.zeros((0, len(model.labels)), np.float32)
+    return np.stack([model.predict(sample[None]) for sample in x])
+
+
 def predict_tflite(tflite_path: str | Path, x: np.ndarray) -> np.ndarray:
     """Probabilities of the int8 artefact through the device's own `TFLiteModel`."""
-    from edge.tflite_model import TFLiteModel
+    with open_tflite(tflite_path) as model:
+        return predict_with(model, x)
 
-    with TFLiteModel(tflite_path, num_threads=2) as model:
-        return np.stack([model.predict(sample[None]) for sample in x])
+
+def constant_output(probs: np.ndarray) -> bool:
+    """True when a model gave the same scores to every one of at least two inputs."""
+    return len(probs) >= 2 and bool(np.allclose(probs, probs[0], atol=1e-6))
+
+
+def warn_if_constant(probs: np.ndarray, name: str) -> bool:
+    """Log a warning when every input got the same scores (a model that learned nothing).
+
+    Returns:
+        Whether it warned.
+    """
+    if not constant_output(probs):
+        return False
+    scores = ", ".join(f"{p:.2f}" for p in probs[0])
+    log.warning(
+        "%s gives every one of the %d inputs the same scores (%s): it is at chance level and "
+        "has learned nothing from the images; do not deploy it",
+        name,
+        len(probs),
+        scores,
+    )
+    return True
 
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], title: str, path: str | Path) -> Path:

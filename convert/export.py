@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError, Dataset
-from convert.evaluate import float_inputs, metrics, predict_keras, predict_tflite
+from convert.evaluate import (
+    float_inputs,
+    metrics,
+    predict_keras,
+    predict_tflite,
+    warn_if_constant,
+)
 from convert.quantize import float_tflite_size, to_int8_tflite, write_tflite
 from edge.artifact import InputSpec, write_meta
 from edge.runtime import load_interpreter
@@ -125,7 +131,7 @@ def export(
     write_tflite(data, out)
     x_eval = float_inputs(evaluation.images, spec)
     p_float = predict_keras(model, x_eval).argmax(axis=1)
-    p_int8 = predict_tflite_after_meta(out, labels, spec, source, x_eval)
+    p_int8 = predict_tflite_after_meta(out, labels, spec, source, x_eval, final.name)
     m_float, m_int8 = metrics(y_eval, p_float, labels), metrics(y_eval, p_int8, labels)
     agreement = float(np.mean(p_float == p_int8)) if len(p_float) else 1.0
     drop = 100.0 * (m_float["accuracy"] - m_int8["accuracy"])
@@ -177,6 +183,7 @@ def publish_if_parity(
         staged.with_suffix(suffix).unlink(missing_ok=True)
     staged.with_suffix(".json").replace(final.with_suffix(".json"))
     staged.replace(final)
+    log.info("wrote %s (%.1f KiB) and its json", final, final.stat().st_size / 1024)
     return meta
 
 
@@ -186,11 +193,23 @@ def rejected_path(tflite_path: Path) -> Path:
 
 
 def predict_tflite_after_meta(
-    out: Path, labels: list[str], spec: InputSpec, source: dict[str, Any], x: np.ndarray
+    out: Path,
+    labels: list[str],
+    spec: InputSpec,
+    source: dict[str, Any],
+    x: np.ndarray,
+    name: str,
 ) -> np.ndarray:
-    """Write a provisional json (TFLiteModel validates it) and run the int8 model on `x`."""
+    """Write a provisional json (TFLiteModel validates it) and run the int8 model on `x`.
+
+    A model that scores every input alike is warned about under `name` (the file it becomes).
+    """
     write_meta(out, _meta(labels, spec, out, source, None, None, None, {}))
-    return predict_tflite(out, x).argmax(axis=1) if len(x) else np.zeros(0, np.int64)
+    if not len(x):
+        return np.zeros(0, np.int64)
+    probs = predict_tflite(out, x)
+    warn_if_constant(probs, name)
+    return probs.argmax(axis=1)
 
 
 def _meta(

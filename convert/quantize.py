@@ -71,9 +71,9 @@ def _quietly(convert: Callable[[], bytes]) -> bytes:
 
 
 def write_tflite(data: bytes, path: str | Path) -> Path:
-    """Write .tflite bytes (creating the folder) and log the size."""
+    """Write .tflite bytes (creating the folder); the exporter names the file it keeps."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    log.info("wrote %s (%.1f KiB)", path, len(data) / 1024)
+    log.debug("staged %s (%.1f KiB)", path, len(data) / 1024)
     return path

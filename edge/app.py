@@ -6,7 +6,7 @@ import logging
 import threading
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from edge.cameras import build_camera
 from edge.classify import build_classifier
@@ -21,6 +21,9 @@ from edge.safety import SafetyGate
 from edge.smoothing import Smoother
 from edge.stats import Stats
 from edge.types import FrameObserver, FrameResult
+
+if TYPE_CHECKING:
+    from edge.preview import PreviewServer
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
     with ExitStack() as stack:
         classifier = build_classifier(cfg)
         stack.callback(classifier.close)
-        locator = build_locator(cfg, crop_margin=getattr(classifier, "crop_margin", 0.0))
+        locator = build_locator(cfg, crop_margin=classifier.crop_margin)
         stack.callback(locator.close)
         camera = build_camera(cfg.camera)
         camera.open()
@@ -75,7 +78,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
                 min_confidence=cfg.smoothing.min_confidence,
                 stats_interval=cfg.stats.interval,
                 model_name=Path(cfg.model.path).name,
-                runtime=runtime_of(classifier),
+                runtime=classifier.runtime,
                 clock=clock,
             ),
             observers,
@@ -93,12 +96,6 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
             )
 
 
-def runtime_of(classifier: object) -> str:
-    """The TFLite runtime a classifier (or the model it wraps) runs on."""
-    model = getattr(classifier, "model", None)
-    return str(getattr(classifier, "runtime", None) or getattr(model, "runtime", "unknown"))
-
-
 class _ReadyOnFirstFrame:
     """READY=1 once model, camera and the first processed frame are up (not before)."""
 
@@ -113,7 +110,7 @@ class _ReadyOnFirstFrame:
             log.info("ready: first frame processed")
 
 
-def _start_preview(cfg: Config, stack: ExitStack) -> Any:
+def _start_preview(cfg: Config, stack: ExitStack) -> PreviewServer:
     from edge.preview import PreviewServer  # lazily: only when asked for
 
     try:

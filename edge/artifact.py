@@ -95,14 +95,19 @@ def read_meta(tflite_path: str | Path) -> ModelMeta:
         raise ModelError(f"{json_path}: missing or invalid field {exc}") from exc
     if kind not in KINDS:
         raise ModelError(f"{json_path}: kind must be one of {KINDS}, not {kind!r}")
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise ModelError(f"{json_path}: labels must be at least 2 distinct names, got {labels}")
+    duplicates = sorted({x for x in labels if labels.count(x) > 1})
+    if duplicates:
+        raise ModelError(f"{json_path}: labels {duplicates} appear more than once in {labels}")
+    if len(labels) < 2:
+        raise ModelError(f"{json_path}: labels must be at least 2 names, got {labels}")
     if input_spec.color not in ("RGB", "BGR"):
         raise ModelError(f"{json_path}: input.color must be RGB or BGR, not {input_spec.color!r}")
     return ModelMeta(json_path, labels, kind, input_spec, sha, raw)
 
 
-def check_against_tflite(meta: ModelMeta, input_details: dict, output_details: dict) -> None:
+def check_against_tflite(
+    meta: ModelMeta, input_details: dict[str, Any], output_details: dict[str, Any]
+) -> None:
     """Refuse a json that does not describe the loaded tflite.
 
     Raises:

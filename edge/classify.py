@@ -19,9 +19,15 @@ log = logging.getLogger(__name__)
 
 
 class Classifier(Protocol):
-    """Names the gesture in a hand region; `labels` are the loaded model's, in output order."""
+    """Names the gesture in a hand region.
+
+    `labels` are the loaded model's, in output order; `runtime` names the TFLite runtime it runs
+    on; `crop_margin` is the margin its crops add around a region (the fixed box takes it off).
+    """
 
     labels: tuple[str, ...]
+    runtime: str
+    crop_margin: float
 
     def classify(self, frame: Frame, region: HandRegion) -> Prediction: ...
 
@@ -77,7 +83,7 @@ def build_classifier(cfg: Config) -> Classifier:
         model.runtime,
     )
     if model.meta.kind == "landmarks":
-        from edge.hands.classifier import LandmarkClassifier  # lazily: the hands package
+        from edge.hands.classifier import HandOptions, LandmarkClassifier  # lazily: hands
         from edge.hands.decide import model_rule, with_overrides
 
         d = cfg.decision
@@ -89,5 +95,5 @@ def build_classifier(cfg: Config) -> Classifier:
             min_index_reach=d.min_index_reach,
         )
         log.info("decision: %s", rule)
-        return LandmarkClassifier(model, cfg, rule)
+        return LandmarkClassifier(model, HandOptions.from_config(cfg.locate, cfg.model), rule)
     return ImageClassifier(model)

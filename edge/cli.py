@@ -1,8 +1,10 @@
-"""`gesture-edge`: run the daemon, check a config, classify images (DESIGN.md command line)."""
+"""`gesture-edge`: run the daemon, check a config, classify images (docs/daemon.md)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.metadata
 import json
 import logging
 import os
@@ -12,9 +14,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from edge.artifact import ModelError
+from edge.artifact import ModelError, read_meta
 from edge.config import Config, ConfigError, load_config
-from edge.runtime import RuntimeNotFound
+from edge.runtime import RUNTIME_NAMES, RuntimeNotFound
 
 log = logging.getLogger("edge")
 
@@ -22,8 +24,22 @@ EX_OK, EX_USAGE, EX_RUNTIME, EX_DATAERR, EX_CONFIG = 0, 2, 1, 65, 78
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+def version() -> str:
+    """The installed gesturepilot version ("unknown" when run from an uninstalled tree)."""
+    try:
+        return importlib.metadata.version("gesturepilot")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gesture-edge", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="gesture-edge",
+        description=__doc__,
+        epilog="Exit codes: 0 ok, 1 runtime failure, 2 usage, 65 bad model or data, "
+        "78 bad configuration.",
+    )
+    p.add_argument("--version", action="version", version=f"gesture-edge {version()}")
     p.add_argument("--log-level", choices=LEVELS, help="overrides [log] level (default INFO)")
     sub = p.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run", help="run the daemon")
@@ -49,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     cls.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
     cls.add_argument(
         "--runtime",
-        choices=("auto", "ai-edge-litert", "tflite-runtime", "tensorflow"),
+        choices=("auto", *RUNTIME_NAMES),
         help="force a TFLite runtime",
     )
     cap = sub.add_parser("capture", help="record hand crops for training into OUT/LABEL/SESSION/")
@@ -82,9 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", exc)
         return EX_CONFIG
     except ModelError as exc:
+        _logging(args.log_level or "INFO")
         log.error("model: %s", exc)
         return EX_DATAERR
     except RuntimeNotFound as exc:
+        _logging(args.log_level or "INFO")
         log.error("%s", exc)
         return EX_RUNTIME
     except BrokenPipeError:  # `gesture-edge classify ... | head`: the reader has had enough
@@ -93,12 +111,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """`check-config`: the config (78 if invalid), then its model, loaded as `run` would (65)."""
+    from edge.classify import build_classifier
+
     cfg = load_config(args.config)
     _logging(args.log_level or cfg.log.level)
+    classifier = build_classifier(cfg)
+    classifier.close()
     log.info(
-        "%s: configuration is valid (model %s, camera %s)",
+        "%s: configuration is valid (model %s: %s on %s; camera %s)",
         args.config,
         cfg.model.path,
+        ", ".join(classifier.labels),
+        classifier.runtime,
         cfg.camera.backend,
     )
     return EX_OK
@@ -139,7 +164,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from edge.crops import read_rgb
     from edge.locate import LocatorUnavailable, build_locator, crop_region
     from edge.paths import default_model_path
-    from edge.types import Frame
+    from edge.types import Frame, HandRegion
 
     _logging(args.log_level or "WARNING")
     model = args.model or (None if args.config else default_model_path())
@@ -147,6 +172,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         raise ModelError(
             f"model file not found: {model}" + ("" if args.model else " (use --model)")
         )
+    if model is not None:
+        read_meta(model)  # a missing or broken json is the model's fault, not a config's
     cfg = load_config(args.config) if args.config else parse_config({"model": {"path": str(model)}})
     cfg = _with_model(cfg, args.model, args.runtime)
     if args.keypoints is not None:
@@ -163,7 +190,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if not files:
         log.error("no image files in %s", ", ".join(map(str, args.paths)))
         return EX_USAGE
-    margin = getattr(classifier, "crop_margin", 0.0)
+    margin = classifier.crop_margin
     try:
         locator = None if args.crops else build_locator(cfg, crop_margin=margin)
     except LocatorUnavailable as exc:
@@ -178,6 +205,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             failures += 1
             continue
         frame = Frame(image=rgb, ts=0.0)
+        region: HandRegion | None
         if locator is None:
             region = crop_region(rgb.shape[1], rgb.shape[0], margin)
         else:
@@ -232,18 +260,13 @@ def _classify_keypoints(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def _with_model(cfg: Config, model: Path | None, runtime: str | None) -> Config:
-    import dataclasses
-
-    changes = {}
+    """`cfg` with the model path and runtime given on the command line, when given."""
+    section = cfg.model
     if model is not None:
-        changes["path"] = str(model.resolve())
+        section = dataclasses.replace(section, path=str(model.resolve()))
     if runtime:
-        changes["runtime"] = runtime
-    return (
-        dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, **changes))
-        if changes
-        else cfg
-    )
+        section = dataclasses.replace(section, runtime=runtime)
+    return cfg if section is cfg.model else dataclasses.replace(cfg, model=section)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ except ModuleNotFoundError:  # Python 3.10 (JetPack 6)
     import tomli as tomllib
 
 
-from edge.config_rules import cross_field, resolve
+from edge.config_rules import cross_field, map_keys_are_labels, resolve
+from edge.runtime import RUNTIME_NAMES
 
 
 class ConfigError(ValueError):
@@ -43,7 +44,7 @@ class CameraConfig:
 class ModelConfig:
     path: str = opt("", path=True)  # empty: the shipped default model
     num_threads: int = opt(2, 1, 64)
-    runtime: str = opt("auto", choices=("auto", "ai-edge-litert", "tflite-runtime", "tensorflow"))
+    runtime: str = opt("auto", choices=("auto", *RUNTIME_NAMES))
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     if not errors:
         sections = resolve(sections, errors)
         cross_field(sections, errors)
+        map_keys_are_labels(sections, errors)
     if errors:
         where = str(source) if source else "<config>"
         raise ConfigError(f"{where}: invalid configuration\n  " + "\n  ".join(errors))

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from edge.artifact import ModelError, read_meta
 from edge.paths import default_model_path, models_dir
 
 CREDENTIAL_NAME = "mqtt_password"  # systemd LoadCredential= name, read from $CREDENTIALS_DIRECTORY
@@ -66,6 +67,23 @@ def trained_with(model: Path) -> dict[str, str]:
         if isinstance(value, str) and value.endswith(".tflite") and "/" not in value:
             names[key] = value
     return names
+
+
+def map_keys_are_labels(s: dict[str, Any], errors: list[str]) -> None:
+    """Refuse `[commands.map]` keys that are no label of the model (a typo never maps).
+
+    A model whose json cannot be read is left to the model loader, which names the problem.
+    """
+    try:
+        meta = read_meta(s["model"].path)
+    except ModelError:
+        return
+    for gesture in s["commands"].map:
+        if gesture not in meta.labels:
+            errors.append(
+                f"[commands] map.{gesture}: {gesture!r} is not a label of the model "
+                f"{meta.tflite_path.name} (its labels: {', '.join(meta.labels)})"
+            )
 
 
 def cross_field(s: dict[str, Any], errors: list[str]) -> None:

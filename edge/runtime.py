@@ -2,40 +2,108 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Module that provides `Interpreter`, in order of preference (DESIGN.md).
-RUNTIMES: tuple[tuple[str, str], ...] = (
-    ("ai-edge-litert", "ai_edge_litert.interpreter"),
-    ("tflite-runtime", "tflite_runtime.interpreter"),
-    ("tensorflow", "tensorflow.lite"),
+
+@dataclass(frozen=True)
+class Runtime:
+    """A TFLite runtime: the module to import and the attribute path of its `Interpreter`."""
+
+    name: str
+    module: str
+    attribute: str = "Interpreter"
+
+
+# In order of preference (DESIGN.md). TensorFlow's `Interpreter` is `tf.lite.Interpreter`, an
+# attribute of the `tensorflow` module: the `tensorflow.lite` package itself does not hold it.
+RUNTIMES: tuple[Runtime, ...] = (
+    Runtime("ai-edge-litert", "ai_edge_litert.interpreter"),
+    Runtime("tflite-runtime", "tflite_runtime.interpreter"),
+    Runtime("tensorflow", "tensorflow", "lite.Interpreter"),
 )
+RUNTIME_NAMES: tuple[str, ...] = tuple(r.name for r in RUNTIMES)
 
 
 class RuntimeNotFound(RuntimeError):
     """No TFLite runtime could be imported."""
 
 
+def _import_interpreter(runtime: Runtime) -> type:
+    """The runtime's Interpreter class.
+
+    Raises:
+        RuntimeNotFound: the module does not import (any error, not only ImportError: a broken
+            install can raise anything) or holds no Interpreter.
+    """
+    try:
+        found: Any = importlib.import_module(runtime.module)
+    except Exception as exc:  # a broken wheel raises OSError, AttributeError, ...
+        raise RuntimeNotFound(f"{runtime.name}: cannot import {runtime.module} ({exc})") from exc
+    for part in runtime.attribute.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            raise RuntimeNotFound(
+                f"{runtime.name}: {runtime.module} imports but has no {runtime.attribute}"
+            )
+    if not isinstance(found, type):
+        raise RuntimeNotFound(f"{runtime.name}: {runtime.module}.{runtime.attribute} is no class")
+    return found
+
+
 def _interpreter_class(prefer: str | None = None) -> tuple[type, str]:
-    candidates = [r for r in RUNTIMES if prefer in (None, r[0])]
+    candidates = [r for r in RUNTIMES if prefer in (None, r.name)]
     if not candidates:
-        names = ", ".join(name for name, _ in RUNTIMES)
-        raise RuntimeNotFound(f"unknown runtime {prefer!r}; choose one of {names}")
+        raise RuntimeNotFound(
+            f"unknown runtime {prefer!r}; choose one of {', '.join(RUNTIME_NAMES)}"
+        )
     errors = []
-    for name, module in candidates:
+    for runtime in candidates:
         try:
-            return importlib.import_module(module).Interpreter, name
-        except ImportError as exc:
-            errors.append(f"{name}: {exc}")
+            return _import_interpreter(runtime), runtime.name
+        except RuntimeNotFound as exc:
+            errors.append(str(exc))
     raise RuntimeNotFound(
         "no TFLite runtime found; install one with `pip install ai-edge-litert` "
         "(or tflite-runtime with numpy<2). Tried: " + "; ".join(errors)
     )
+
+
+@contextlib.contextmanager
+def _stderr_to_debug_log() -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 to the debug log.
+
+    The runtimes print "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." from C++ on
+    every load, which nobody can act on; errors still reach the caller as exceptions.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (embedded, some test runners)
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), fd)
+        try:
+            yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            sink.seek(0)
+            text = sink.read().decode(errors="replace").strip()
+            if text:
+                log.debug("runtime said: %s", text)
 
 
 def load_interpreter(
@@ -57,8 +125,9 @@ def load_interpreter(
     """
     cls, name = _interpreter_class(prefer)
     try:
-        interpreter = cls(model_path=str(model_path), num_threads=num_threads)
-        interpreter.allocate_tensors()
+        with _stderr_to_debug_log():
+            interpreter = cls(model_path=str(model_path), num_threads=num_threads)
+            interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
         raise ValueError(f"{model_path}: not a loadable TFLite model ({exc})") from exc
     log.debug("loaded %s with %s", model_path, name)

@@ -122,7 +122,8 @@ def test_password_from_env_or_systemd_credential_is_never_in_repr(
 
 def test_check_config_as_a_process(tmp_path, model_files, repo_root):
     exe = Path(sys.executable).with_name("gesture-edge")
-    ok = write(tmp_path, "[camera]\nbackend = 'opencv'\n", model_files)
+    shipped = repo_root / "models" / "gestures-image.tflite"  # check-config loads the model
+    ok = write(tmp_path, "[camera]\nbackend = 'opencv'\n", shipped)
     res = subprocess.run([exe, "check-config", "--config", ok], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     bad = write(tmp_path, "[safety]\nstall_timeout = 'soon'\n", model_files)

@@ -7,9 +7,13 @@ Stages: `palm.PalmDetector` (whole frame -> palms + rotated hand regions), `land
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from edge.paths import models_dir
+
+if TYPE_CHECKING:
+    from edge.config import LocateConfig
+    from edge.hands.locator import HandLocator
 
 DEFAULT_PALM_MODEL = "palm_detection_full.tflite"
 DEFAULT_LANDMARK_MODEL = "hand_landmark_full.tflite"
@@ -25,7 +29,7 @@ def default_landmark_model() -> str:
     return str(models_dir() / "mediapipe" / DEFAULT_LANDMARK_MODEL)
 
 
-def build_hand_locator(locate_cfg: Any, num_threads: int | None = None) -> Any:
+def build_hand_locator(locate_cfg: LocateConfig, num_threads: int | None = None) -> HandLocator:
     """The `Locator` for `[locate] method = "detector"` or `"tracker"`.
 
     Args:
@@ -42,11 +46,11 @@ def build_hand_locator(locate_cfg: Any, num_threads: int | None = None) -> Any:
     from edge.hands.locator import open_locator
 
     return open_locator(
-        getattr(locate_cfg, "palm_model", "") or default_palm_model(),
-        getattr(locate_cfg, "landmark_model", "") or default_landmark_model(),
+        locate_cfg.palm_model or default_palm_model(),
+        locate_cfg.landmark_model or default_landmark_model(),
         method=locate_cfg.method,
         num_threads=num_threads,
-        min_detection_score=getattr(locate_cfg, "min_detection_score", 0.5),
-        min_presence=getattr(locate_cfg, "min_presence", 0.5),
-        redetect_every=getattr(locate_cfg, "redetect_every", 30),
+        min_detection_score=locate_cfg.min_detection_score,
+        min_presence=locate_cfg.min_presence,
+        redetect_every=locate_cfg.redetect_every,
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from edge.hands.landmark import HandLandmarks, LandmarkModel
 from edge.hands.palm import PalmDetector
 from edge.tflite_model import TFLiteModel
 from edge.types import Frame, HandRegion, Prediction
+
+if TYPE_CHECKING:
+    from edge.config import LocateConfig, ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +71,38 @@ class HandInBox:
         return best
 
 
+@dataclass(frozen=True)
+class HandOptions:
+    """How a LandmarkClassifier finds the hand in a region that comes without landmarks.
+
+    Empty model paths mean the default MediaPipe models (`edge.hands.default_*_model`).
+    """
+
+    palm_model: str = ""
+    landmark_model: str = ""
+    min_detection_score: float = 0.5
+    min_presence: float = 0.5
+    num_threads: int | None = None
+
+    @classmethod
+    def from_config(cls, locate: LocateConfig, model: ModelConfig) -> HandOptions:
+        """The options of the daemon's `[locate]` and `[model]` sections."""
+        return cls(
+            palm_model=locate.palm_model,
+            landmark_model=locate.landmark_model,
+            min_detection_score=locate.min_detection_score,
+            min_presence=locate.min_presence,
+            num_threads=model.num_threads,
+        )
+
+
 class LandmarkClassifier:
     """The classifier for model artefacts of `kind: landmarks`.
 
     Args:
         model: the int8 landmark classifier (its json's `input.features` must be this code's).
-        cfg: the daemon config (or its `[locate]` section, or None): palm/landmark model paths,
-            `min_detection_score` and `min_presence`, used for regions that come without
+        options: the MediaPipe models and thresholds used for regions that come without
             landmarks (fixed box, `--crops`); `min_presence` also gates regions that have them.
-
         rule: the decision rule (default: the one the model's json was calibrated with).
 
     Raises:
@@ -84,8 +111,12 @@ class LandmarkClassifier:
     """
 
     def __init__(
-        self, model: TFLiteModel, cfg: Any = None, rule: DecisionRule | None = None
+        self,
+        model: TFLiteModel,
+        options: HandOptions | None = None,
+        rule: DecisionRule | None = None,
     ) -> None:
+        opts = options if options is not None else HandOptions()
         check_recipe(model.meta.input.features)
         self.model = model
         self.labels = tuple(model.labels)
@@ -93,12 +124,11 @@ class LandmarkClassifier:
         self._decider = Decider(self.labels, self.rule)
         self.runtime = model.runtime
         self.crop_margin = 0.0  # a region's box is searched as it is (with BOX_MARGIN around it)
-        loc = getattr(cfg, "locate", cfg)
-        self.min_presence = float(getattr(loc, "min_presence", 0.5))
-        self.min_score = float(getattr(loc, "min_detection_score", 0.5))
-        self._palm_model = getattr(loc, "palm_model", "") or default_palm_model()
-        self._landmark_model = getattr(loc, "landmark_model", "") or default_landmark_model()
-        self._threads = getattr(getattr(cfg, "model", None), "num_threads", None)
+        self.min_presence = opts.min_presence
+        self.min_score = opts.min_detection_score
+        self._palm_model = opts.palm_model or default_palm_model()
+        self._landmark_model = opts.landmark_model or default_landmark_model()
+        self._threads = opts.num_threads
         for path in (self._palm_model, self._landmark_model):
             if not Path(path).is_file():
                 raise ModelError(f"{path}: MediaPipe hand model missing (run `make models`)")
