@@ -47,17 +47,19 @@ from edge.types import Command, Frame
 
 log = logging.getLogger(__name__)
 
+# Runs of 12 frames: long enough for the smoother, short enough that several lockbox sessions
+# can supply each gesture, so the seeds give different clips (a 20-frame `up` run fits only one).
 LONG_SCRIPT: tuple[tuple[str, int], ...] = (
     ("nohand", 8),
-    ("up", 20),
-    ("none", 10),
-    ("stop", 15),
-    ("left", 20),
+    ("up", 12),
+    ("none", 8),
+    ("stop", 12),
+    ("left", 12),
     ("fist", 12),
-    ("right", 20),
-    ("nohand", 10),
-    ("down", 20),
-    ("none", 12),
+    ("right", 12),
+    ("nohand", 8),
+    ("down", 12),
+    ("none", 8),
     ("peace", 12),
     ("stop", 12),
 )
