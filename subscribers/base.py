@@ -12,6 +12,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from edge import schemas
 from edge.clock import SYSTEM_CLOCK, Clock
 from subscribers.freshness import Freshness, Sequence, parse_command
 from subscribers.options import connection_args, connection_kwargs, serve, valid_device_id
@@ -42,7 +43,8 @@ class SafeSubscriber:
       fastest delivery seen is dropped, so a burst released by a hung broker never moves the
       vehicle, with or without synchronised clocks (subscribers.freshness);
     - ignore retained commands (the daemon never retains one), malformed, oversized or deeply
-      nested payloads, non-finite or implausible `ts`, duplicate or out-of-order `seq`; no one
+      nested payloads, payloads that fail the contract's JSON Schema (edge.schemas),
+      non-finite or implausible `ts`, duplicate or out-of-order `seq`; no one
       message (a huge `seq`, a forged `status`) locks the real daemon's commands out for more
       than ~`SETTLE` s;
     - an exception in any callback (or in `act`) is caught, logged and counted in `errors`:
@@ -184,6 +186,8 @@ class SafeSubscriber:
 
     def _on_status(self, payload: bytes) -> None:
         status = payload[:MAX_STATUS].decode(errors="replace").strip()
+        if status and not schemas.is_valid("status", status):
+            self._reject("status fails the schema", repr(status))  # counted; still a stop
         # Only ever a stop: "online" resets nothing (anyone could publish it), and the next
         # fresh command after a forged "offline" moves the vehicle again.
         if status != "online":
@@ -198,6 +202,10 @@ class SafeSubscriber:
         with self._lock:
             if message is None:
                 self._reject("malformed command ignored", repr(payload[:80]))
+                return
+            problems = schemas.errors("command", message)
+            if problems:
+                self._reject("command fails the schema", "; ".join(problems[:3]))
                 return
             seq, ts = message["seq"], message["ts"]
             stale = self._freshness.judge(ts, received, wall)
