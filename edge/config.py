@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import sys
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10 (JetPack 6)
+else:  # Python 3.10 (JetPack 6)
     import tomli as tomllib
 
 
@@ -21,11 +25,17 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message names the file and every offending key."""
 
 
-def opt(default: Any, lo: float | None = None, hi: float | None = None, **meta: Any) -> Any:
-    """A config field: default, inclusive range, `choices`, `path` (resolve + must exist)."""
+T = TypeVar("T")
+
+
+def opt(default: T, lo: float | None = None, hi: float | None = None, **meta: Any) -> T:
+    """A config field: default, inclusive range, `choices`, `path` (resolve + must exist).
+
+    Typed as its default, so the checker follows each value from the TOML to its stage.
+    """
     meta.update(lo=lo, hi=hi)
     if isinstance(default, (list, dict)):
-        return field(default_factory=lambda: type(default)(default), metadata=meta)
+        return field(default_factory=lambda: copy.copy(default), metadata=meta)
     return field(default=default, metadata=meta)
 
 
@@ -50,7 +60,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class LocateConfig:
     method: str = opt("fixed", choices=("fixed", "detector", "tracker"))
-    box: list = opt([])  # noqa: RUF009 - fixed: [x0, y0, x1, y1] as fractions of the frame; empty: centred square
+    box: list[float] = opt([])  # noqa: RUF009 - fixed: [x0, y0, x1, y1] as fractions of the frame; empty: centred square
     palm_model: str = opt("", path=True)
     landmark_model: str = opt("", path=True)
     min_detection_score: float = opt(0.5, 0.0, 1.0)
@@ -84,7 +94,7 @@ class SmoothingConfig:
 class CommandsConfig:
     profile: str = opt("car", choices=("car", "drone"))
     mirror: bool = opt(False)  # selfie-view camera: swap left and right
-    map: dict = opt({})  # noqa: RUF009 - gesture -> command overrides; "" unmaps a gesture
+    map: dict[str, str] = opt({})  # noqa: RUF009 - gesture -> command overrides; "" unmaps a gesture
 
 
 @dataclass(frozen=True)
@@ -209,7 +219,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     return Config(**sections, source=source)
 
 
-def _section(cls: type, name: str, table: dict, base: Path, errors: list[str]) -> Any:
+def _section(cls: type, name: str, table: dict[str, Any], base: Path, errors: list[str]) -> Any:
     hints = get_type_hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     for key in table:
@@ -228,10 +238,10 @@ def _section(cls: type, name: str, table: dict, base: Path, errors: list[str]) -
     return cls(**values)
 
 
-def _check(value: Any, kind: Any, meta: dict, base: Path) -> tuple[Any, str | None]:
-    optional = [k for k in getattr(kind, "__args__", ()) if k is not type(None)]
-    if len(optional) == 1:  # `float | None`: a value, when given, is checked as the float
-        kind = optional[0]
+def _check(value: Any, kind: Any, meta: Mapping[str, Any], base: Path) -> tuple[Any, str | None]:
+    if get_origin(kind) in (Union, types.UnionType):  # `float | None`: checked as the float
+        (kind,) = [k for k in get_args(kind) if k is not type(None)]
+    kind = get_origin(kind) or kind  # `list[float]`, `dict[str, str]`: the container's type
     if (
         kind is str
         and meta.get("int_ok")

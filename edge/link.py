@@ -84,7 +84,7 @@ class LinkProbe:
         self._clock, self._connected = clock, connected
         self._confirmed = False
         self._halt = threading.Event()
-        self._props = Properties(PacketTypes.PUBLISH)
+        self._props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho
         self._props.MessageExpiryInterval = max(1, round(timeout * 2))
         self._thread = threading.Thread(target=self._run, name="mqtt-link-probe", daemon=True)
 

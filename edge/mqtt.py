@@ -31,7 +31,7 @@ __all__ = ["OFFLINE", "ONLINE", "DuplicateDevice", "Publisher"]
 
 
 def _expiry(seconds: int) -> Properties:
-    props = Properties(PacketTypes.PUBLISH)
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho
     props.MessageExpiryInterval = seconds
     return props
 

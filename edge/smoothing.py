@@ -58,7 +58,7 @@ class Smoother:
             self._ema = v if self._ema is None else a * v + (1 - a) * self._ema
             return self._ema
         self._window.append(v)
-        return np.mean(self._window, axis=0)
+        return np.asarray(np.mean(self._window, axis=0))
 
     def update(self, prediction: Prediction | None) -> Smoothed:
         """Feed one frame's prediction (None: no hand found).

@@ -38,14 +38,14 @@ class TFLiteModel:
     def quantize(self, x: np.ndarray) -> np.ndarray:
         """Float model input -> int8 tensor values (round to nearest, saturate)."""
         q = np.round(x / self._in_scale + self._in_zero)
-        return np.clip(q, -128, 127).astype(np.int8)
+        return np.asarray(np.clip(q, -128, 127), dtype=np.int8)
 
     def predict_quantized(self, q: np.ndarray) -> np.ndarray:
         """Run one already-quantized input (shape without or with the batch axis)."""
         self._interpreter.set_tensor(self._in["index"], q.reshape(self.input_shape))
         self._interpreter.invoke()
-        out = self._interpreter.get_tensor(self._out["index"])[0]
-        return (out.astype(np.float32) - self._out_zero) * self._out_scale
+        out = np.asarray(self._interpreter.get_tensor(self._out["index"])[0], dtype=np.float32)
+        return np.asarray((out - self._out_zero) * self._out_scale)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probabilities (dequantized int8 output) for one float input."""

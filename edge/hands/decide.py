@@ -41,7 +41,7 @@ def index_reach(points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, np.float64)
     pts = pts[:, :2][None] if pts.ndim == 2 and pts.shape[0] == 21 else pts.reshape(-1, 21, 2)
     tip = np.linalg.norm(pts[:, 8] - pts[:, 0], axis=-1)
-    return tip / np.maximum(np.linalg.norm(pts[:, 6] - pts[:, 0], axis=-1), 1e-9)
+    return np.asarray(tip / np.maximum(np.linalg.norm(pts[:, 6] - pts[:, 0], axis=-1), 1e-9))
 
 
 def model_rule(meta: dict[str, Any]) -> DecisionRule:
@@ -113,4 +113,4 @@ class Decider:
 
     def labels_of(self, probs: np.ndarray, reach: np.ndarray | None = None) -> np.ndarray:
         """Decided label indices of (N, L) probabilities."""
-        return self.decide(probs, reach).argmax(axis=-1)
+        return np.asarray(self.decide(probs, reach).argmax(axis=-1))

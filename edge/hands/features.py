@@ -47,11 +47,11 @@ def features(points: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: not 21 points, or all points coincide.
     """
-    return expand(normalized(points)[None])[0]
+    return np.asarray(expand(normalized(points)[None])[0])
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+    return np.asarray(v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6))
 
 
 def expand(norm: np.ndarray) -> np.ndarray:
@@ -101,7 +101,7 @@ def normalized(points: np.ndarray) -> np.ndarray:
     scale = np.abs(rel).max()
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError("degenerate landmarks (all points at the wrist)")
-    return (rel / scale).astype(np.float32)
+    return np.asarray(rel / scale, dtype=np.float32)
 
 
 def check_recipe(name: str | None) -> None:
@@ -134,7 +134,7 @@ def rotate(feats: np.ndarray, angle: float | np.ndarray) -> np.ndarray:
     x, y = pts[..., 0], pts[..., 1]
     out = np.stack([x * c + y * s, -x * s + y * c], axis=-1).reshape(*np.shape(feats))
     scale = np.abs(out).max(axis=-1, keepdims=True)
-    return (out / np.maximum(scale, 1e-9)).astype(np.float32)
+    return np.asarray(out / np.maximum(scale, 1e-9), dtype=np.float32)
 
 
 def pointing_angle(feats: np.ndarray) -> float:
