@@ -27,12 +27,16 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         errors.append(
             f"[model] path: {model.with_suffix('.json')} (the model's metadata) is missing"
         )
-    loc = s["locate"]
-    for key, name in trained_with(model).items():  # also for a fixed box: a landmark model
-        if not getattr(loc, key):  # searches it with these
-            loc = dataclasses.replace(loc, **{key: str(models_dir() / "mediapipe" / name)})
-        if loc.method != "fixed" and not Path(getattr(loc, key)).is_file():
-            errors.append(f"[locate] {key}: {getattr(loc, key)} does not exist (make models)")
+    # Also for a fixed box: a landmark model searches the box with these hand models.
+    names, mediapipe, loc = trained_with(model), models_dir() / "mediapipe", s["locate"]
+    loc = dataclasses.replace(
+        loc,
+        palm_model=loc.palm_model or str(mediapipe / names["palm_model"]),
+        landmark_model=loc.landmark_model or str(mediapipe / names["landmark_model"]),
+    )
+    for key, path in (("palm_model", loc.palm_model), ("landmark_model", loc.landmark_model)):
+        if loc.method != "fixed" and not Path(path).is_file():
+            errors.append(f"[locate] {key}: {path} does not exist (make models)")
     s["locate"] = loc
     mq = s["mqtt"]
     if not mq.device_id:
@@ -103,9 +107,9 @@ def cross_field(s: dict[str, Any], errors: list[str]) -> None:
             errors.append(
                 f"[commands] map.{gesture}: command must be a plain name, not {command!r}"
             )
-    for key in ("prefix", "device_id"):
-        if not _is_topic_level(getattr(mq, key), allow_slash=key == "prefix"):
-            errors.append(f"[mqtt] {key}: {getattr(mq, key)!r} is not a valid topic level")
+    for key, level in (("prefix", mq.prefix), ("device_id", mq.device_id)):
+        if not _is_topic_level(level, allow_slash=key == "prefix"):
+            errors.append(f"[mqtt] {key}: {level!r} is not a valid topic level")
     if (mq.password_env or mq.password) and not mq.username:
         key = "password_env" if mq.password_env else "username"
         errors.append(f"[mqtt] {key}: a password needs a username")
