@@ -7,13 +7,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from edge.cameras import Camera, CameraError, EndOfStream
 from edge.classify import Classifier
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.commands import CommandMap
+from edge.link import Instance
 from edge.locate import Locator
-from edge.mqtt import Publisher
 from edge.safety import SafetyGate
 from edge.smoothing import NONE, Smoother
 from edge.stats import Stats
@@ -23,6 +24,27 @@ log = logging.getLogger(__name__)
 
 READ_TIMEOUT = 0.1  # seconds a read may block, so SIGTERM and timers are noticed quickly
 MAX_BACKOFF = 30.0
+
+
+class Sink(Protocol):
+    """Where the loop's messages go: `edge.mqtt.Publisher` (topics under `root`).
+
+    Each publish returns whether it went out; `yield_to` is the earlier daemon that owns this
+    device id, once one is seen (the loop then stops without a final stop).
+    """
+
+    root: str
+
+    @property
+    def yield_to(self) -> Instance | None: ...
+
+    def confirmed(self) -> bool: ...
+
+    def command(self, cmd: Command, force: bool = False) -> bool: ...
+
+    def gesture(self, gesture: str, confidence: float, ts: float) -> bool: ...
+
+    def stats(self, payload: dict[str, Any]) -> bool: ...
 
 
 @dataclass
@@ -35,7 +57,7 @@ class Stages:
     smoother: Smoother
     commands: CommandMap
     safety: SafetyGate
-    publisher: Publisher
+    publisher: Sink
     stats: Stats
     min_confidence: float
     stats_interval: float
