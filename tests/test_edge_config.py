@@ -72,14 +72,10 @@ def test_all_errors_are_reported_at_once(tmp_path, model_files):
     assert all(k in str(err.value) for k in ("[camera] width", "[camera] height", "[mqtt] port"))
 
 
-def test_missing_model_file_or_metadata_is_a_config_error(tmp_path):
+def test_missing_model_file_is_a_config_error(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[model]\npath = "models/absent.tflite"\n')
     with pytest.raises(ConfigError, match=r"\[model\] path: .*absent.tflite does not exist"):
-        load_config(path)
-    (tmp_path / "lonely.tflite").write_bytes(b"x")
-    path.write_text('[model]\npath = "lonely.tflite"\n')
-    with pytest.raises(ConfigError, match=r"\[model\] path: .*lonely.json .* is missing"):
         load_config(path)
 
 

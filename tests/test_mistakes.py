@@ -96,6 +96,16 @@ def test_classify_with_a_model_whose_json_is_missing_exits_65_naming_the_json(
     assert "lonely.json" in caplog.text and "<config>" not in caplog.text
 
 
+@pytest.mark.parametrize("command", ["check-config", "run"])
+def test_a_model_without_its_json_exits_65_naming_the_json(tmp_path, image_model, caplog, command):
+    """The config is fine; the model artefact is incomplete: EX_DATAERR, as the docs say."""
+    model = tmp_path / "lonely.tflite"
+    shutil.copy(image_model, model)
+    config = write_config(tmp_path / "c.toml", f'[model]\npath = "{model}"\n')
+    assert edge_main([command, "--config", str(config)]) == 65
+    assert f"model metadata not found: {model.with_suffix('.json')}" in caplog.text
+
+
 def test_duplicate_labels_are_reported_as_duplicates(tmp_path, image_model, caplog):
     model = copy_model(image_model, tmp_path)
     edit_json(model, labels=["none", "up", "up", "left", "right", "stop", "fist", "peace"])
