@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge.cameras import build_camera
-from edge.classify import build_classifier
+from edge.classify import Classifier, build_classifier
 from edge.clock import SYSTEM_CLOCK
 from edge.commands import CommandMap
 from edge.config import Config
@@ -94,6 +94,11 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
                 f"[mqtt] device_id: {cfg.mqtt.device_id!r} is in use by another daemon "
                 f"(instance {publisher.yield_to.id}, started earlier); give each device its own"
             )
+
+
+def runtime_of(classifier: Classifier) -> str:
+    """The TFLite runtime a classifier runs on (its `runtime`; kept for devtools.bench)."""
+    return classifier.runtime
 
 
 class _ReadyOnFirstFrame:
