@@ -79,20 +79,24 @@ def _interpreter_class(prefer: str | None = None) -> tuple[type, str]:
     )
 
 
+CHATTER = (b"INFO: Created TensorFlow Lite XNNPACK delegate",)  # native lines nobody acts on
+
+
 @contextlib.contextmanager
-def _stderr_to_debug_log() -> Iterator[None]:
-    """Send what native code writes to file descriptor 2 to the debug log.
+def _native_chatter_to_debug_log() -> Iterator[None]:
+    """Move the runtime's native info lines from file descriptor 2 to the debug log.
 
     The runtimes print "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." from C++ on
-    every load, which nobody can act on; errors still reach the caller as exceptions.
+    every load. Anything else written meanwhile (another thread's log line, a native warning)
+    is written back to stderr unchanged; load errors reach the caller as exceptions.
     """
+    fd = 2  # native code writes here whatever Python's sys.stderr is
+    sys.stderr.flush()
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (embedded, some test runners)
+        saved = os.dup(fd)
+    except OSError:  # no stderr at all (a closed descriptor): nothing to keep quiet
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), fd)
         try:
@@ -101,9 +105,11 @@ def _stderr_to_debug_log() -> Iterator[None]:
             os.dup2(saved, fd)
             os.close(saved)
             sink.seek(0)
-            text = sink.read().decode(errors="replace").strip()
-            if text:
-                log.debug("runtime said: %s", text)
+            for line in sink.read().splitlines(keepends=True):
+                if line.startswith(CHATTER):
+                    log.debug("runtime: %s", line.decode(errors="replace").strip())
+                else:
+                    os.write(fd, line)
 
 
 def load_interpreter(
@@ -125,7 +131,7 @@ def load_interpreter(
     """
     cls, name = _interpreter_class(prefer)
     try:
-        with _stderr_to_debug_log():
+        with _native_chatter_to_debug_log():
             interpreter = cls(model_path=str(model_path), num_threads=num_threads)
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:

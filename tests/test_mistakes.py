@@ -20,7 +20,12 @@ from convert.cli import main as convert_main
 from convert.export import Thresholds, publish_if_parity, rejected_path
 from edge.cli import main as edge_main
 from edge.cli import version
-from edge.runtime import Runtime, RuntimeNotFound, _import_interpreter
+from edge.runtime import (
+    Runtime,
+    RuntimeNotFound,
+    _import_interpreter,
+    _native_chatter_to_debug_log,
+)
 
 BIN = Path(sys.executable).parent
 GESTURE_EDGE = BIN / "gesture-edge"
@@ -151,6 +156,16 @@ def test_classify_prints_no_runtime_chatter_by_default(datasets, image_model):
     )
     assert res.returncode == 0, res.stderr
     assert res.stderr == "" and "fist" in res.stdout
+
+
+def test_only_the_runtimes_info_line_is_hidden_other_stderr_output_passes(capfd, caplog):
+    caplog.set_level("DEBUG", logger="edge.runtime")
+    with _native_chatter_to_debug_log():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"WARNING another thread: broker unreachable\n")
+    err = capfd.readouterr().err
+    assert "XNNPACK" not in err and "WARNING another thread: broker unreachable" in err
+    assert "runtime: INFO: Created TensorFlow Lite XNNPACK delegate" in caplog.text
 
 
 def test_tensorflow_runtime_is_tf_lite_interpreter_and_works(datasets, image_model):
