@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from edge import vehicle
 from edge.artifact import ModelError, read_meta
 from edge.config import Config, ConfigError, load_config
 from edge.runtime import RUNTIME_NAMES, RuntimeNotFound
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     from edge.capture import add_arguments  # light: its camera and cv2 imports are lazy
 
     add_arguments(cap)
+    vehicle.add_parser(sub)  # `subscribe`: the vehicle side (edge.vehicle)
     return p
 
 
@@ -90,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check-config": cmd_check,
         "classify": cmd_classify,
         "capture": cmd_capture,
+        "subscribe": vehicle.cmd_subscribe,
     }
     try:
         return handlers[args.cmd](args)
@@ -111,13 +114,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """`check-config`: the config (78 if invalid), then its model, loaded as `run` would (65)."""
+    """`check-config`: the config (78 if invalid), then its models, loaded as `run` would (65)."""
     from edge.classify import build_classifier
+    from edge.locate import LocatorUnavailable, build_locator
 
     cfg = load_config(args.config)
     _logging(args.log_level or cfg.log.level)
     classifier = build_classifier(cfg)
     classifier.close()
+    try:
+        build_locator(cfg, crop_margin=classifier.crop_margin).close()
+    except LocatorUnavailable as exc:
+        log.error("%s", exc)
+        return EX_RUNTIME
     log.info(
         "%s: configuration is valid (model %s: %s on %s; camera %s)",
         args.config,

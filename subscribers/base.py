@@ -109,13 +109,24 @@ class SafeSubscriber:
         """Drive the vehicle: `command` is a command name or "stop". Override this."""
         raise NotImplementedError
 
+    def tick(self, now: float) -> None:
+        """Called about every 50 ms under the lock with the monotonic time; override for timers."""
+
     def start(self, wait: float = 5.0) -> SafeSubscriber:
         """Connect, subscribe (waiting up to `wait` s) and start the timeout watchdog."""
         self._client.reconnect_delay_set(min_delay=1, max_delay=2)
         self._client.connect_async(self.host, self.port, keepalive=5)
         self._client.loop_start()
         self._watchdog.start()
-        self._subscribed.wait(wait)
+        if not self._subscribed.wait(wait):
+            log.warning(
+                "not subscribed to %s/# after %.0f s (broker %s:%d unreachable?); "
+                "stopped, retrying",
+                self.root,
+                wait,
+                self.host,
+                self.port,
+            )
         return self
 
     def close(self) -> None:
@@ -232,6 +243,7 @@ class SafeSubscriber:
                     idle = self._clock.monotonic() - self._last_command_at
                     if self.current != STOP and idle > self.timeout:
                         self.stop(f"no command for {idle:.1f} s")
+                    self.tick(self._clock.monotonic())
             except Exception:
                 self.errors += 1
                 log.exception("watchdog check failed")

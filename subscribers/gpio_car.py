@@ -26,7 +26,11 @@ def _gpiozero() -> ModuleType:
 
 
 class GpioCar(SafeSubscriber):
-    """Left and right motors on (forward, backward) GPIO pins; `speed` scales every command."""
+    """Left and right motors on (forward, backward) GPIO pins; `speed` scales every command.
+
+    `pin_factory` is a gpiozero pin factory (default: gpiozero's own choice, i.e. the Pi's
+    GPIO, or `GPIOZERO_PIN_FACTORY`); tests pass gpiozero's `MockFactory(pin_class=MockPWMPin)`.
+    """
 
     def __init__(
         self,
@@ -34,12 +38,17 @@ class GpioCar(SafeSubscriber):
         left_pins: tuple[int, int] = (17, 18),
         right_pins: tuple[int, int] = (22, 23),
         speed: float = 0.6,
-        gpiozero: ModuleType | None = None,
+        pwm: bool = True,
+        pin_factory: Any = None,
         **kwargs: Any,
     ) -> None:
-        gz = gpiozero or _gpiozero()
-        self.left = gz.Motor(*left_pins)
-        self.right = gz.Motor(*right_pins)
+        gz = _gpiozero()
+        self.left = gz.Motor(*left_pins, pwm=pwm, pin_factory=pin_factory)
+        try:
+            self.right = gz.Motor(*right_pins, pwm=pwm, pin_factory=pin_factory)
+        except Exception:
+            self.left.close()
+            raise
         self.speed = speed
         super().__init__(*args, **kwargs)
 

@@ -10,8 +10,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from subscribers import fake_drone, fake_gpiozero
-from subscribers.drone import Drone
+from devtools.fake_tello import FakeTello, loopback_host
+from subscribers.drone import Drone, connect_tello
 from subscribers.gpio_car import GpioCar
 from subscribers.sim_car import SimCar
 
@@ -147,24 +147,31 @@ def test_stale_commands_are_dropped_with_max_age(broker, device, daemon):
 
 
 def test_gpio_car_drives_both_motors_and_stops_them(broker, device, daemon):
-    car = GpioCar(broker.host, broker.port, device, timeout=0.4, gpiozero=fake_gpiozero, speed=0.5)
+    from gpiozero import Motor
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    pins = MockFactory(pin_class=MockPWMPin)
+    car = GpioCar(broker.host, broker.port, device, timeout=0.4, pin_factory=pins, speed=0.5)
     with car:
         daemon.command("left")
         assert until(lambda: car.left.value == -0.5 and car.right.value == 0.5)
         assert until(lambda: car.left.value == 0 and car.right.value == 0)  # timeout stop
     assert car.left.closed and car.right.closed
-    assert not fake_gpiozero.PINS_IN_USE  # pins released for the next user
+    Motor(17, 18, pin_factory=pins).close()  # pins released for the next user
 
 
-def test_drone_takes_off_moves_hovers_on_timeout_and_lands(broker, device, daemon):
-    tello = fake_drone.Tello()
-    with Drone(broker.host, broker.port, device, timeout=0.4, drone=tello) as drone:
-        daemon.command("takeoff")
-        assert until(lambda: tello.is_flying)
-        daemon.command("up")
-        assert until(lambda: tello.rc == (0, 0, 30, 0))
-        assert until(lambda: tello.rc == (0, 0, 0, 0))  # no more commands: hover
-        assert drone.current == "stop"
-        daemon.command("land")
-        assert until(lambda: not tello.is_flying)
-    assert tello.log[:3] == ["connect", "takeoff", "rc (0, 0, 30, 0)"]
+def test_drone_takes_off_moves_hovers_on_a_released_gesture_and_lands(broker, device, daemon):
+    with FakeTello(loopback_host()) as tello:
+        link = connect_tello(tello.host, tello.port)
+        with Drone(broker.host, broker.port, device, timeout=5, drone=link, arm_time=0) as drone:
+            daemon.command("takeoff")
+            assert until(lambda: tello.flying)
+            daemon.command("up")
+            assert until(lambda: tello.rc == (0, 0, 30, 0))
+            daemon.command("stop")  # the daemon's stop: hover
+            assert until(lambda: tello.rc == (0, 0, 0, 0)) and tello.flying
+            assert drone.current == "stop"
+            daemon.command("land")
+            assert until(lambda: not tello.flying)
+        hover = "rc 0 0 0 0"
+        assert tello.sequence() == ["command", "takeoff", "rc 0 0 30 0", hover, hover, "land"]

@@ -179,20 +179,34 @@ def test_a_device_id_is_required_and_never_a_wildcard(device):
         connection_args(None, timeout=1.0).parse_args(["--host", "h"])  # --device missing
 
 
-def reference_vehicles(clock: SteppedClock) -> list[SafeSubscriber]:
-    from subscribers import fake_drone, fake_gpiozero
-    from subscribers.drone import Drone
+@pytest.fixture
+def fake_tello():
+    from devtools.fake_tello import FakeTello, loopback_host
+
+    with FakeTello(loopback_host()) as tello:
+        yield tello
+
+
+def reference_vehicles(clock: SteppedClock, tello) -> list[SafeSubscriber]:
+    """The three reference vehicles on their real libraries: gpiozero's mock PWM pins, and
+    djitellopy connected to a fake Tello on loopback."""
+    from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+    from subscribers.drone import Drone, connect_tello
     from subscribers.gpio_car import GpioCar
 
+    pins = MockFactory(pin_class=MockPWMPin)
     return [
         SimCar("127.0.0.1", 1, "car1", clock=clock),
-        GpioCar("127.0.0.1", 1, "car1", clock=clock, gpiozero=fake_gpiozero),
-        Drone("127.0.0.1", 1, "car1", clock=clock, drone=fake_drone.Tello()),
+        GpioCar("127.0.0.1", 1, "car1", clock=clock, pin_factory=pins),
+        Drone("127.0.0.1", 1, "car1", clock=clock, drone=connect_tello(tello.host, tello.port)),
     ]
 
 
-def test_no_reference_subscriber_executes_a_command_older_than_max_age(clock, monkeypatch):
-    for vehicle in reference_vehicles(clock):
+def test_no_reference_subscriber_executes_a_command_older_than_max_age(
+    clock, monkeypatch, fake_tello
+):
+    for vehicle in reference_vehicles(clock, fake_tello):
         ages: list[float] = []
         real_act = vehicle.act
 

@@ -1,0 +1,153 @@
+"""The vehicle side's TOML config (`gesture-edge subscribe`): the daemon config's rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge.config import ConfigError, _section, opt, tomllib
+from edge.config_rules import CREDENTIAL_NAME
+from subscribers.options import valid_device_id
+
+ADAPTERS = ("sim", "car", "drone")
+
+
+@dataclass(frozen=True)
+class VehicleSection:
+    adapter: str = opt("", choices=("", *ADAPTERS))  # empty: whatever --adapter says
+    device_id: str = opt("")  # the one daemon to follow; required
+    timeout: float = opt(1.0, 0.05, 60)  # stop after this long without a command
+    max_age: float = opt(0.5, 0.01, 60)  # drop a command this much later than the fastest
+    max_skew: float = opt(300.0, 1, 86400)  # refuse a ts this far from this clock
+
+
+@dataclass(frozen=True)
+class BrokerSection:
+    host: str = opt("localhost")
+    port: int = opt(1883, 1, 65535)
+    prefix: str = opt("gesturepilot")
+    tls_ca: str = opt("", path=True)
+    tls_cert: str = opt("", path=True)
+    tls_key: str = opt("", path=True)
+    username: str = opt("")
+    password_env: str = opt("")
+    password: str = field(default="", repr=False, metadata={"internal": True})
+
+
+@dataclass(frozen=True)
+class CarSection:
+    left_pins: list = opt([17, 18])  # noqa: RUF009 - [forward, backward] BCM pins
+    right_pins: list = opt([22, 23])  # noqa: RUF009
+    speed: float = opt(0.6, 0.0, 1.0)  # scales every command's motor value
+    pwm: bool = opt(True)
+
+
+@dataclass(frozen=True)
+class DroneSection:
+    host: str = opt("192.168.10.1")  # the Tello's address (its own Wi-Fi)
+    port: int = opt(8889, 1, 65535)  # its SDK command port
+    speed: int = opt(30, 1, 100)  # percent of the rc range
+    failsafe: str = opt("land", choices=("land", "hover"))  # on timeout, offline, link loss
+    arm_time: float = opt(1.0, 0.0, 10.0)  # takeoff only after the gesture is held this long
+
+
+@dataclass(frozen=True)
+class LogSection:
+    level: str = opt("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+SECTIONS: dict[str, type] = {
+    "vehicle": VehicleSection,
+    "mqtt": BrokerSection,
+    "car": CarSection,
+    "drone": DroneSection,
+    "log": LogSection,
+}
+
+
+@dataclass(frozen=True)
+class VehicleConfig:
+    vehicle: VehicleSection = field(default_factory=VehicleSection)
+    mqtt: BrokerSection = field(default_factory=BrokerSection)
+    car: CarSection = field(default_factory=CarSection)
+    drone: DroneSection = field(default_factory=DroneSection)
+    log: LogSection = field(default_factory=LogSection)
+    source: Path | None = None
+
+
+def load_vehicle_config(path: str | Path, adapter: str) -> VehicleConfig:
+    """Read and validate a vehicle config for `adapter` (sim, car, drone).
+
+    Raises:
+        ConfigError: unreadable file, TOML syntax, unknown section or key, wrong type, out of
+            range, a missing file, or a cross-field rule; the message names the file and keys.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    return parse_vehicle_config(data, adapter, path)
+
+
+def parse_vehicle_config(
+    data: dict[str, Any], adapter: str, source: Path | None = None
+) -> VehicleConfig:
+    """Validate a parsed TOML table (see load_vehicle_config)."""
+    base = source.resolve().parent if source else Path.cwd()
+    errors: list[str] = []
+    sections: dict[str, Any] = {}
+    for name in data:
+        if name not in SECTIONS:
+            errors.append(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
+    for name, cls in SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            errors.append(f"{name}: must be a table [{name}]")
+            table = {}
+        sections[name] = _section(cls, name, table, base, errors)
+    if not errors:
+        _rules(sections, adapter, errors)
+    if errors:
+        where = str(source) if source else "<config>"
+        raise ConfigError(f"{where}: invalid configuration\n  " + "\n  ".join(errors))
+    return VehicleConfig(**sections, source=source)
+
+
+def _rules(s: dict[str, Any], adapter: str, errors: list[str]) -> None:
+    v, mq, car = s["vehicle"], s["mqtt"], s["car"]
+    if v.adapter and v.adapter != adapter:
+        errors.append(f"[vehicle] adapter: {v.adapter!r}, but the command line says {adapter!r}")
+    if not v.device_id:
+        errors.append("[vehicle] device_id: required (the device_id of the one daemon to follow)")
+    elif not valid_device_id(v.device_id):
+        errors.append(f"[vehicle] device_id: {v.device_id!r} must name one daemon (no wildcards)")
+    if not mq.prefix or set(mq.prefix) & set("+#\0") or mq.prefix.strip("/") != mq.prefix:
+        errors.append(f"[mqtt] prefix: {mq.prefix!r} is not a valid topic prefix")
+    for key in ("left_pins", "right_pins"):
+        pins = getattr(car, key)
+        if len(pins) != 2 or not all(isinstance(p, int) and 0 <= p <= 53 for p in pins):
+            errors.append(f"[car] {key}: must be [forward, backward], two GPIO numbers 0..53")
+    if len({*car.left_pins, *car.right_pins}) != len(car.left_pins) + len(car.right_pins):
+        errors.append("[car] right_pins: a pin is used twice")
+    if mq.password_env and not mq.username:
+        errors.append("[mqtt] password_env: a password needs a username")
+    if bool(mq.tls_cert) != bool(mq.tls_key):
+        errors.append("[mqtt] tls_cert: tls_cert and tls_key must be given together")
+    if (mq.tls_cert or mq.tls_key) and not mq.tls_ca:
+        errors.append("[mqtt] tls_ca: a client certificate needs tls_ca")
+    password = ""
+    if mq.password_env:
+        if mq.password_env not in os.environ:
+            errors.append(f"[mqtt] password_env: environment variable {mq.password_env} is not set")
+        password = os.environ.get(mq.password_env, "")
+    elif os.environ.get("CREDENTIALS_DIRECTORY"):
+        cred = Path(os.environ["CREDENTIALS_DIRECTORY"]) / CREDENTIAL_NAME
+        if cred.is_file():
+            password = cred.read_text().rstrip("\r\n")
+    s["mqtt"] = dataclasses.replace(mq, password=password)
