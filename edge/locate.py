@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from edge.artifact import ModelError
 from edge.types import Frame, HandRegion
 
 if TYPE_CHECKING:
@@ -75,8 +76,8 @@ def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
         crop_margin: the image classifier's crop margin, for the fixed box (see FixedBoxLocator).
 
     Raises:
-        LocatorUnavailable: a detector/tracker was asked for but edge.hands is not installed,
-            or its hand models cannot be loaded.
+        LocatorUnavailable: a detector/tracker was asked for but edge.hands is not installed.
+        edge.artifact.ModelError: a hand model cannot be loaded (truncated, not a TFLite file).
     """
     loc = cfg.locate
     if loc.method == "fixed":
@@ -89,5 +90,5 @@ def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
         ) from exc
     try:
         return hands.build_hand_locator(loc, cfg.model.num_threads)
-    except ValueError as exc:  # a hand model that cannot be loaded
-        raise LocatorUnavailable(f"[locate] method = {loc.method!r}: {exc}") from exc
+    except ValueError as exc:  # a hand model that cannot be loaded: bad data, not a restart
+        raise ModelError(f"[locate] method = {loc.method!r}: {exc}") from exc

@@ -69,6 +69,21 @@ def test_check_config_loads_the_model_and_refuses_a_truncated_one_naming_it(
     assert str(model) in caplog.text and "not a loadable TFLite model" in caplog.text
 
 
+@pytest.mark.parametrize("command", ["check-config", "run"])
+def test_a_truncated_hand_model_exits_65_naming_it(
+    tmp_path, image_model, mediapipe_models, caplog, command
+):
+    """A corrupt MediaPipe model is bad data (no systemd restart loop), not a missing package."""
+    palm = tmp_path / "palm_detection_full.tflite"
+    palm.write_bytes((mediapipe_models / palm.name).read_bytes()[:4000])
+    config = write_config(
+        tmp_path / "c.toml",
+        f'[model]\npath = "{image_model}"\n[locate]\nmethod = "tracker"\npalm_model = "{palm}"\n',
+    )
+    assert edge_main([command, "--config", str(config)]) == 65
+    assert f"{palm}: not a loadable TFLite model" in caplog.text
+
+
 def test_check_config_refuses_map_keys_that_are_not_labels_of_the_model(
     tmp_path, image_model, caplog
 ):
