@@ -209,7 +209,7 @@ def predict_tflite_after_meta(
         return np.zeros(0, np.int64)
     probs = predict_tflite(out, x)
     warn_if_constant(probs, name)
-    return probs.argmax(axis=1)
+    return np.asarray(probs.argmax(axis=1))
 
 
 def _meta(
