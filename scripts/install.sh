@@ -109,6 +109,10 @@ if [ ! -e "$root$SYSCONFDIR/mqtt_password" ]; then
     (umask 077 && printf '\n' >"$root$SYSCONFDIR/mqtt_password")
 fi
 
+VEHICLE=${VEHICLE:-}  # car | drone | sim: also the vehicle side (gesturepilot-vehicle.service)
+# shellcheck source=scripts/install-vehicle.sh
+if [ -n "$VEHICLE" ]; then . "$SRC/scripts/install-vehicle.sh"; fi
+
 if [ -n "$DESTDIR" ] || [ ! -d /run/systemd/system ]; then
     say "staged into ${DESTDIR:-/} (no user created, systemd not touched)"
     exit 0
@@ -127,4 +131,8 @@ systemctl enable gesturepilot.service
 if [ "$NO_START" != 1 ]; then
     systemctl restart gesturepilot.service
     say "started; follow it with: journalctl -u gesturepilot -f"
+fi
+if [ -n "$VEHICLE" ]; then
+    systemctl enable gesturepilot-vehicle.service
+    if [ "$NO_START" != 1 ]; then systemctl restart gesturepilot-vehicle.service; fi
 fi

@@ -18,6 +18,10 @@ if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; then live=1; fi
 if [ "$live" = 1 ] && [ -e "$UNITDIR/gesturepilot.service" ]; then
     systemctl disable --now gesturepilot.service || true
 fi
+if [ "$live" = 1 ] && [ -e "$UNITDIR/gesturepilot-vehicle.service" ]; then
+    systemctl disable --now gesturepilot-vehicle.service || true
+fi
+rm -rf "$root$UNITDIR/gesturepilot-vehicle.service" "$root$UNITDIR/gesturepilot-vehicle.service.d"
 rm -f "$root$UNITDIR/gesturepilot.service" "$root$SYSUSERSDIR/gesturepilot.conf"
 rm -rf "$root$PREFIX/venv" "$root$PREFIX/models"
 rmdir "$root$PREFIX" 2>/dev/null || say "kept $PREFIX (it holds files we did not install)"
