@@ -121,6 +121,10 @@ class MqttConfig:
     tls_key: str = opt("", path=True)
     username: str = opt("")
     password_env: str = opt("")
+    cmd_vel: bool = opt(False)  # also publish <prefix>/<device_id>/cmd_vel (edge.cmd_vel)
+    cmd_vel_linear: float = opt(0.2, 0.0, 10.0)  # m/s: forward / backward
+    cmd_vel_vertical: float = opt(0.2, 0.0, 10.0)  # m/s: up / down
+    cmd_vel_angular: float = opt(0.5, 0.0, 10.0)  # rad/s: left / right
     password: str = field(default="", repr=False, metadata={"internal": True})
 
 

@@ -17,6 +17,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edge import cmd_vel
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.config import MqttConfig
 from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe
@@ -216,6 +217,9 @@ class Publisher:
             sent = self._publish("command", json.dumps(payload), self._command_props, force)
             if sent:
                 self.seq = seq
+            if self.cfg.cmd_vel:  # ROS 2's Twist beside it: same timing and expiry
+                twist = cmd_vel.payload(cmd.command, self.cfg)
+                self._publish("cmd_vel", twist, self._command_props, force)
         log.info(
             "command %s (%s, %s)%s",
             cmd.command,
