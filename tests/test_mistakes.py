@@ -84,13 +84,14 @@ def test_a_truncated_hand_model_exits_65_naming_it(
     assert f"{palm}: not a loadable TFLite model" in caplog.text
 
 
-def test_check_config_refuses_map_keys_that_are_not_labels_of_the_model(
-    tmp_path, image_model, caplog
+@pytest.mark.parametrize("command", ["check-config", "run"])
+def test_map_keys_that_are_not_labels_of_the_model_are_refused(
+    tmp_path, image_model, caplog, command
 ):
     config = write_config(
         tmp_path / "c.toml", f'[model]\npath = "{image_model}"\n[commands.map]\npeice = "takeoff"\n'
     )
-    assert edge_main(["check-config", "--config", str(config)]) == 78
+    assert edge_main([command, "--config", str(config)]) == 78
     assert "[commands] map.peice: 'peice' is not a label of the model" in caplog.text
     assert "none, up, down, left, right, stop, fist, peace" in caplog.text
     assert str(config) in caplog.text
