@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.config import ConfigError, _section, opt, tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (JetPack 6)
+    import tomli as tomllib
+
+from edge.config import ConfigError, _section, opt
 from edge.config_rules import CREDENTIAL_NAME
 from subscribers.options import valid_device_id
 
@@ -39,8 +45,8 @@ class BrokerSection:
 
 @dataclass(frozen=True)
 class CarSection:
-    left_pins: list = opt([17, 18])  # noqa: RUF009 - [forward, backward] BCM pins
-    right_pins: list = opt([22, 23])  # noqa: RUF009
+    left_pins: list[int] = opt([17, 18])  # noqa: RUF009 - [forward, backward] BCM pins
+    right_pins: list[int] = opt([22, 23])  # noqa: RUF009
     speed: float = opt(0.6, 0.0, 1.0)  # scales every command's motor value
     pwm: bool = opt(True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from functools import cache
 from importlib import resources
@@ -93,6 +94,8 @@ def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any]:
     node: Any = root
     for part in ref[2:].split("/"):
         node = node[part]
+    if not isinstance(node, dict):
+        raise SchemaError(f"$ref {ref!r} does not name a schema")
     return node
 
 
@@ -126,14 +129,13 @@ def _validate(value: Any, node: Any, root: dict[str, Any], path: str, out: list[
 
 
 def _bounds(value: float, node: dict[str, Any], path: str, out: list[str]) -> None:
-    checks = (
-        ("minimum", lambda b: value >= b),
-        ("maximum", lambda b: value <= b),
-        ("exclusiveMinimum", lambda b: value > b),
-        ("exclusiveMaximum", lambda b: value < b),
-    )
-    for key, ok in checks:
-        if key in node and not ok(node[key]):
+    for key, ok in (
+        ("minimum", operator.ge),
+        ("maximum", operator.le),
+        ("exclusiveMinimum", operator.gt),
+        ("exclusiveMaximum", operator.lt),
+    ):
+        if key in node and not ok(value, node[key]):
             out.append(f"{path}: {_short(value)} fails {key} {node[key]}")
 
 
