@@ -106,8 +106,8 @@ def _car(cfg: VehicleConfig, where: tuple[str, int, str], common: dict[str, Any]
     try:
         return GpioCar(
             *where,
-            left_pins=tuple(c.left_pins),
-            right_pins=tuple(c.right_pins),
+            left_pins=(c.left_pins[0], c.left_pins[1]),  # two pins: subscribers.config
+            right_pins=(c.right_pins[0], c.right_pins[1]),
             speed=c.speed,
             pwm=c.pwm,
             **common,
