@@ -118,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms  %(message)s")
+    boxes = args.datasets / "subhih-hands" / "boxes.csv"
+    if not boxes.is_file():
+        log.error(
+            "%s not found: the demo replays real frames from ../shared/datasets "
+            "(make demo DATASETS=/path/to/datasets)",
+            boxes,
+        )
+        return 2
     cfg = tomllib.loads(args.config.read_text())
     if args.model:
         cfg.setdefault("model", {})["path"] = str(args.model.resolve())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 MOVES = "forward, left, right, backward"
 
@@ -38,3 +39,15 @@ def test_demo_with_crops_and_the_image_model_through_the_fixed_box(datasets, ima
     assert "daemon exited with 0" in log
     assert f"car moved: {MOVES}" in log
     assert log.index("car: FORWARD") < log.index("car: LEFT") < log.index("car: RIGHT")
+
+
+def test_demo_without_the_datasets_says_where_they_should_be(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "devtools.demo", "--datasets", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2
+    assert "boxes.csv not found" in res.stderr and "DATASETS=" in res.stderr
+    assert "Traceback" not in res.stderr
