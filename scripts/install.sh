@@ -17,9 +17,11 @@ MODEL=${MODEL:-gestures-landmarks}                 # the gesture model the confi
 VENV_PIP_ARGS=${VENV_PIP_ARGS:-}                   # e.g. --no-deps (tests), --index-url ...
 USE_SYSTEM_OPENCV=${USE_SYSTEM_OPENCV:-0}          # 1: keep apt's cv2 (Jetson: GStreamer)
 NO_START=${NO_START:-0}                            # 1: enable, but do not (re)start now
+VEHICLE=${VEHICLE:-}                               # car | drone | sim: also gesturepilot-vehicle
 
 say() { printf 'install: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+case "$VEHICLE" in "" | car | drone | sim) ;; *) die "VEHICLE=$VEHICLE: one of car, drone, sim" ;; esac
 
 root=$DESTDIR
 venv=$root$PREFIX/venv
@@ -109,7 +111,6 @@ if [ ! -e "$root$SYSCONFDIR/mqtt_password" ]; then
     (umask 077 && printf '\n' >"$root$SYSCONFDIR/mqtt_password")
 fi
 
-VEHICLE=${VEHICLE:-}  # car | drone | sim: also the vehicle side (gesturepilot-vehicle.service)
 # shellcheck source=scripts/install-vehicle.sh
 if [ -n "$VEHICLE" ]; then . "$SRC/scripts/install-vehicle.sh"; fi
 

@@ -4,6 +4,8 @@ SafeSubscriber; the small validator agrees with the `jsonschema` package."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -164,3 +166,46 @@ def test_a_status_outside_the_schema_is_counted_and_still_stops_the_vehicle():
     assert car.current == "forward"
     car.handle(f"{ROOT}/status", b"rebooting")
     assert car.current == "stop" and car.rejections["status fails the schema"] == 1
+
+
+def test_everything_the_real_daemon_process_publishes_fits_its_schema(
+    broker, frames_factory, tmp_path
+):
+    """`gesture-edge run` on replayed real hand crops (image model), cmd_vel on, to the end."""
+    from devtools.demo import dump_toml
+    from edge.paths import models_dir
+
+    device = f"schema-d-{uuid.uuid4().hex[:8]}"
+    frames = frames_factory("schema", (("up", 10), ("none", 8), ("left", 10)))
+    config = tmp_path / "daemon.toml"
+    mqtt = {"host": broker.host, "port": broker.port, "device_id": device, "cmd_vel": True}
+    sections = {
+        "camera": {"backend": "replay", "path": str(frames), "fps": 20},
+        "model": {"path": str(models_dir() / "gestures-image.tflite")},
+        "mqtt": mqtt,
+        "stats": {"interval": 0.3},
+    }
+    config.write_text(dump_toml(sections))
+    rec = Recorder(broker, f"gesturepilot/{device}/#")
+    log = tmp_path / "daemon.log"
+    try:
+        with log.open("w") as out:
+            proc = subprocess.run(
+                [str(Path(sys.executable).with_name("gesture-edge")), "run", "--config",
+                 str(config)],
+                stdout=out, stderr=out, timeout=60, check=False,
+            )  # fmt: skip
+        assert proc.returncode == 0, log.read_text()
+        rec.wait_for(lambda m: m.topic.endswith("/status") and m.payload == "offline")
+        by_topic: dict[str, int] = {}
+        for m in rec.messages:
+            name = m.topic.rpartition("/")[2]
+            if name not in schemas.NAMES:
+                continue  # the daemons' own `link` probes
+            value = m.payload if name == "status" else m.json()
+            assert schemas.errors(name, value) == [], (name, m.payload)
+            by_topic[name] = by_topic.get(name, 0) + 1
+        assert set(by_topic) == set(schemas.NAMES), by_topic
+        assert by_topic["cmd_vel"] == by_topic["command"]
+    finally:
+        rec.close()

@@ -48,7 +48,9 @@ def test_the_staged_vehicle_unit_passes_verify_with_the_installed_gesture_edge(c
     assert "gesturepilot" not in proc.stdout + proc.stderr
 
 
-def test_make_install_refuses_an_unknown_vehicle(repo_root, project_wheel, device_models, tmp_path):
+def test_make_install_refuses_an_unknown_vehicle_before_installing_anything(
+    repo_root, project_wheel, device_models, tmp_path
+):
     proc = subprocess.run(
         ["make", "-s", "-C", str(repo_root), "install", f"DESTDIR={tmp_path}",
          f"MODELS={device_models}", f"WHEEL={project_wheel}", "VENV_PIP_ARGS=--no-deps",
@@ -56,6 +58,7 @@ def test_make_install_refuses_an_unknown_vehicle(repo_root, project_wheel, devic
         capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode != 0 and "VEHICLE=boat: one of car, drone, sim" in proc.stderr
+    assert not (tmp_path / "opt").exists()  # refused before anything is installed
 
 
 def test_a_drone_install_drops_the_gpio_group_and_uninstall_removes_the_unit(
