@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError
+from convert.evaluate import warn_if_constant
 from convert.export import (
     REJECTED,
     Thresholds,
@@ -220,8 +221,10 @@ def _measure(
     """(float, int8, agreement) of one split, as the device decides."""
     y = encode_labels(part.labels, names)
     x = expand(part.x)
+    probs = np.asarray(model.predict(x, verbose=0))
+    warn_if_constant(probs, f"{tflite.stem.removesuffix(REJECTED)} (float)")
     p_float = device_predictions(
-        np.asarray(model.predict(x, verbose=0)),
+        probs,
         part.presence,
         names,
         sets.min_presence,

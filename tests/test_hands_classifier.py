@@ -173,3 +173,19 @@ def test_gesture_convert_landmarks_refuses_bad_data(tmp_path: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 65
     assert "expected 43 values" in done.stderr
+
+
+def test_a_landmark_model_at_chance_level_is_warned_about(kinivi_split, tmp_path: Path, caplog):
+    import keras
+
+    from convert.landmarks_train import EvalSets, export_landmarks
+    from edge.hands.features import NUM_FEATURES
+
+    train, ev = kinivi_split
+    names = ["none", "up", "down", "left", "right", "stop", "fist"]
+    inputs = keras.Input((NUM_FEATURES,))
+    zero = keras.layers.Dense(len(names), activation="softmax", kernel_initializer="zeros")
+    model = keras.Model(inputs, zero(inputs))  # learned nothing: the same scores for every hand
+    with caplog.at_level("WARNING"):
+        export_landmarks(model, names, train.x[:200], EvalSets(gate=ev), tmp_path / "z.tflite", {})
+    assert "at chance level" in caplog.text and "do not deploy it" in caplog.text
