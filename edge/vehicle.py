@@ -61,9 +61,12 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
         cfg.mqtt.host,
         cfg.mqtt.port,
     )
-    with vehicle:
+    vehicle.start(wait=1.0)  # stopped until the first fresh command, broker or not
+    try:
         stop.wait()
         log.info("signal received: stopping the vehicle")
+    finally:
+        vehicle.close()
     return EX_OK
 
 

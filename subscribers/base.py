@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections import Counter
 from types import TracebackType
@@ -97,6 +98,8 @@ class SafeSubscriber:
                 ca_certs=tls_ca, certfile=tls_cert or None, keyfile=tls_key or None
             )
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._connect_problem = ""  # the last reason logged: each new one is logged once
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._subscribed = threading.Event()
@@ -176,12 +179,24 @@ class SafeSubscriber:
             if reason.is_failure:
                 log.error("broker refused the connection: %s", reason)
                 return
+            if self._connect_problem:
+                log.info("connected to the broker %s:%d", self.host, self.port)
+                self._connect_problem = ""
             # retain-as-published: a retained command shows as one even when it arrives live
             options = SubscribeOptions(qos=1, retainAsPublished=True)
             client.subscribe([(f"{self.root}/command", options), (f"{self.root}/status", options)])
         except Exception:
             self.errors += 1
             log.exception("on_connect failed")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        exc = sys.exc_info()[1]  # paho calls this from inside its `except OSError`
+        why = f"{type(exc).__name__}: {exc}" if exc else "unknown reason"
+        if why != self._connect_problem:
+            self._connect_problem = why
+            log.warning(
+                "cannot connect to the broker %s:%d (%s); retrying", self.host, self.port, why
+            )
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any

@@ -147,3 +147,24 @@ def test_subscribe_stops_the_car_when_the_daemon_goes_offline(broker, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_subscribe_without_a_broker_says_so_stays_stopped_and_exits_0_on_sigterm(tmp_path):
+    from devtools.localbroker import free_port
+
+    port = free_port()  # nothing listens there
+    config = tmp_path / "vehicle.toml"
+    config.write_text(f'[vehicle]\ndevice_id = "c1"\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\n')
+    log = tmp_path / "vehicle.log"
+    proc = subscribe("sim", config, log)
+    try:
+        expected = f"cannot connect to the broker 127.0.0.1:{port} (ConnectionRefusedError"
+        assert until(lambda: expected in log.read_text(), 10), log.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+        text = log.read_text()
+        assert "car: " not in text and "Traceback" not in text
+        assert text.count("cannot connect to the broker") == 1  # once per reason, not per retry
+    finally:
+        if proc.poll() is None:
+            proc.kill()
