@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,20 +107,28 @@ def _car(cfg: VehicleConfig, where: tuple[str, int, str], common: dict[str, Any]
     except ImportError as exc:
         raise AdapterUnavailable(f"car: gpiozero is not installed ({exc})") from exc
     c = cfg.car
-    try:
-        return GpioCar(
-            *where,
-            left_pins=(c.left_pins[0], c.left_pins[1]),  # two pins: subscribers.config
-            right_pins=(c.right_pins[0], c.right_pins[1]),
-            speed=c.speed,
-            pwm=c.pwm,
-            **common,
-        )
-    except (GPIOZeroError, OSError) as exc:
-        raise AdapterUnavailable(
-            f"car: cannot open GPIO pins {c.left_pins} {c.right_pins} "
-            f"([car] left_pins/right_pins): {type(exc).__name__}: {exc}"
-        ) from exc
+    # gpiozero warns once per pin library it could not load: say it in the error, in one line
+    with warnings.catch_warnings(record=True) as tried:
+        warnings.simplefilter("always")
+        try:
+            return GpioCar(
+                *where,
+                left_pins=(c.left_pins[0], c.left_pins[1]),  # two pins: subscribers.config
+                right_pins=(c.right_pins[0], c.right_pins[1]),
+                speed=c.speed,
+                pwm=c.pwm,
+                **common,
+            )
+        except (GPIOZeroError, OSError) as exc:
+            fallbacks = "; ".join(str(w.message) for w in tried)
+            raise AdapterUnavailable(
+                f"car: cannot open GPIO pins {c.left_pins} {c.right_pins} "
+                f"([car] left_pins/right_pins): {type(exc).__name__}: {exc}"
+                + (f" ({fallbacks}; on a Pi: apt install python3-lgpio)" if fallbacks else "")
+            ) from exc
+        finally:
+            for w in tried:
+                log.debug("gpiozero: %s", w.message)
 
 
 def _drone(

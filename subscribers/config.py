@@ -141,6 +141,10 @@ def _rules(s: dict[str, Any], adapter: str, errors: list[str]) -> None:
             errors.append(f"[car] {key}: must be [forward, backward], two GPIO numbers 0..53")
     if len({*car.left_pins, *car.right_pins}) != len(car.left_pins) + len(car.right_pins):
         errors.append("[car] right_pins: a pin is used twice")
+    if not car.pwm and car.speed != 1.0:
+        errors.append(
+            f"[car] speed: {car.speed} needs pwm = true (without PWM a motor is on or off: 1.0)"
+        )
     if mq.password_env and not mq.username:
         errors.append("[mqtt] password_env: a password needs a username")
     if bool(mq.tls_cert) != bool(mq.tls_key):

@@ -3,6 +3,7 @@ process follows the real Publisher through a real mosquitto until SIGTERM stops 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,17 +21,23 @@ from subscribers.config import load_vehicle_config, parse_vehicle_config
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 
 
-def subscribe(adapter: str, config: Path, log: Path) -> subprocess.Popen:
+def subscribe(adapter: str, config: Path, log: Path, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [str(GESTURE_EDGE), "subscribe", "--adapter", adapter, "--config", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
+        env={**os.environ, **env},
     )
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def run(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(GESTURE_EDGE), *args], capture_output=True, text=True, timeout=30, check=False
+        [str(GESTURE_EDGE), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={**os.environ, **env},
     )
 
 
@@ -61,6 +68,7 @@ def test_the_shipped_vehicle_configs_are_valid(repo_root, name):
         ('[vehicle]\ndevice_id = "c"\n[car]\nleft_pins = [22, 18]\n', "[car] right_pins: a pin"),
         ('[vehicle]\ndevice_id = "c"\n[drone]\nfailsafe = "crash"\n', "[drone] failsafe"),
         ('[vehicle]\ndevice_id = "c"\n[boat]\n', "[boat]: unknown section"),
+        ('[vehicle]\ndevice_id = "c"\n[car]\npwm = false\n', "[car] speed: 0.6 needs pwm = true"),
         ('[vehicle]\ndevice_id = "c"\n[mqtt]\npassword_env = "X"\n', "a password needs a user"),
         ("[vehicle\n", "not valid TOML"),
     ],
@@ -165,6 +173,52 @@ def test_subscribe_without_a_broker_says_so_stays_stopped_and_exits_0_on_sigterm
         text = log.read_text()
         assert "car: " not in text and "Traceback" not in text
         assert text.count("cannot connect to the broker") == 1  # once per reason, not per retry
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+ON_A_PI = "Raspberry" in (
+    Path("/proc/device-tree/model").read_text(errors="replace")
+    if Path("/proc/device-tree/model").exists()
+    else ""
+)
+
+
+@pytest.mark.skipif(ON_A_PI, reason="this machine has GPIO pins")
+def test_subscribe_car_without_gpio_exits_1_with_one_line_naming_the_pins(tmp_path):
+    config = tmp_path / "vehicle.toml"
+    config.write_text('[vehicle]\ndevice_id = "c1"\n[mqtt]\nport = 1\n')
+    env = {k: v for k, v in os.environ.items() if k != "GPIOZERO_PIN_FACTORY"}
+    proc = subprocess.run(
+        [str(GESTURE_EDGE), "subscribe", "--adapter", "car", "--config", str(config)],
+        capture_output=True, text=True, timeout=30, env=env, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "car: cannot open GPIO pins [17, 18] [22, 23]" in line and "BadPinFactory" in line
+
+
+def test_subscribe_car_drives_gpiozero_mock_pins_in_the_real_process(broker, tmp_path):
+    # GPIOZERO_PIN_FACTORY=mock is gpiozero's own switch; its default MockPin has no PWM
+    device = f"veh-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "vehicle.toml"
+    config.write_text(
+        f'[vehicle]\nadapter = "car"\ndevice_id = "{device}"\ntimeout = 5.0\n'
+        f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n[car]\npwm = false\nspeed = 1.0\n'
+    )
+    log = tmp_path / "vehicle.log"
+    proc = subscribe("car", config, log, GPIOZERO_PIN_FACTORY="mock")
+    try:
+        assert until(lambda: "car adapter following" in log.read_text(), 10), log.read_text()
+        with Publisher(MqttConfig(host=broker.host, port=broker.port, device_id=device)) as pub:
+            assert pub.wait_connected(10) and until(pub.confirmed)
+            until(lambda: pub.command(Command("forward", "up", 0.9, time.time()))
+                  and "motors: forward" in log.read_text(), 5)  # fmt: skip
+            assert "motors: forward (left +1.0, right +1.0)" in log.read_text(), log.read_text()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(5) == 0, log.read_text()
+        assert "motors: stop" in log.read_text().split("motors: forward", 1)[1]
     finally:
         if proc.poll() is None:
             proc.kill()
