@@ -143,3 +143,19 @@ def test_the_subscribe_adapter_connects_djitellopy_to_the_configured_drone(
         tello.wait_for("rc 0 0 -50 0")
     assert tello.sequence()[:3] == ["command", "takeoff", "rc 0 0 -50 0"]
     assert tello.sequence()[-1] == "land"
+
+
+def test_the_drone_lands_when_its_broker_link_is_lost(own_broker, device, tello):
+    pub = Publisher(MqttConfig(host=own_broker.host, port=own_broker.port, device_id=device))
+    with drone(own_broker, device, tello, timeout=30, arm_time=0.0) as d:
+        pub.start()
+        try:
+            assert pub.wait_connected(10) and until(pub.confirmed, 5)
+            fly(pub, tello, "forward")
+            tello.wait_for("rc 0 30 0 0")
+            own_broker.kill()  # mosquitto crashes: the link drops before any timeout
+            tello.wait_for("land")
+            assert d.reason == "broker connection lost"
+        finally:
+            pub.close()
+    assert tello.sequence() == ["command", "takeoff", "rc 0 30 0 0", "rc 0 0 0 0", "land"]
