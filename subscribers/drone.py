@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import time
@@ -144,21 +145,33 @@ class Drone(SafeSubscriber):
             log.info("drone: landed (%s)", why)
 
 
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.partition(":")
+    if not host or (port and not port.isdigit()) or not 0 < int(port or 8889) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r}: HOST or HOST:PORT")
+    return host, int(port or 8889)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m subscribers.drone --host H --device ID [--tello HOST[:PORT]]`."""
     parser = connection_args(__doc__, timeout=0.8)
-    parser.add_argument("--tello", default="192.168.10.1", help="the drone's HOST[:PORT]")
+    parser.add_argument(
+        "--tello", type=_address, default=("192.168.10.1", 8889), help="the drone's HOST[:PORT]"
+    )
     parser.add_argument("--failsafe", choices=FAILSAFES, default="land")
     parser.add_argument("--arm-time", type=float, default=1.0)
     args = parser.parse_args(argv)
-    host, _, port = args.tello.partition(":")
+    try:
+        tello = connect_tello(*args.tello)
+    except Exception as exc:  # ImportError, djitellopy.TelloException, OSError
+        parser.exit(1, f"no Tello at {args.tello[0]}:{args.tello[1]}: {exc}\n")
     return serve(
         Drone(
             args.host,
             args.port,
             args.device,
             **connection_kwargs(args),
-            drone=connect_tello(host, int(port or 8889)),
+            drone=tello,
             failsafe=args.failsafe,
             arm_time=args.arm_time,
         )

@@ -77,7 +77,7 @@ def test_takeoff_only_after_the_gesture_is_held_for_arm_time_then_rc_and_land(
             send(publisher, "takeoff")  # the daemon repeats a held command
             time.sleep(0.15)
         took_off = tello.wait_for("takeoff").at - start
-        assert 0.6 <= took_off < 1.0, took_off
+        assert 0.6 <= took_off < 1.5, took_off  # never early; late only under load
         send(publisher, "up")
         tello.wait_for("rc 0 0 30 0")
         send(publisher, "land")
