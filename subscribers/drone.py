@@ -13,6 +13,7 @@ from subscribers.base import STOP, SafeSubscriber, connection_args, connection_k
 log = logging.getLogger(__name__)
 
 SPEED = 30  # percent of the rc range
+KEEPALIVE = 5.0  # s: a Tello lands by itself after 15 s without a command; re-send the rc
 FAILSAFES = ("land", "hover")
 # daemon stops that mean the daemon itself is failing, not a released gesture
 DAEMON_FAILSAFE_REASONS = ("stall", "shutdown")
@@ -72,6 +73,7 @@ class Drone(SafeSubscriber):
         speed: int = SPEED,
         failsafe: str = "land",
         arm_time: float = 1.0,
+        keepalive: float = KEEPALIVE,
         **kwargs: Any,
     ) -> None:
         if failsafe not in FAILSAFES:
@@ -82,13 +84,17 @@ class Drone(SafeSubscriber):
         self.failsafe = failsafe
         self.arm_time = arm_time
         self._arming_since: float | None = None
-        self._last_rc = float("-inf")
+        self.keepalive = keepalive
+        self._last_rc = float("-inf")  # time.monotonic(): djitellopy's spacing is real time
+        self._rc_sent: tuple[float, tuple[int, int, int, int]] | None = None  # (clock, values)
 
     def act(self, command: str, message: dict[str, Any]) -> None:
         self._arming_since = None
         d = self.drone
         if command == "takeoff":
-            if not d.is_flying:
+            if d.is_flying:  # already up: hover, never keep the last motion
+                self._send_rc(self.rc[STOP])
+            else:
                 self._arming_since = self._clock.monotonic()
                 log.info("drone: arming, takeoff after %.1f s held", self.arm_time)
                 self.tick(self._arming_since)
@@ -114,6 +120,10 @@ class Drone(SafeSubscriber):
             self._arming_since = None
             log.info("drone: takeoff (gesture held %.1f s)", self.arm_time)
             self.drone.takeoff()
+            self._rc_sent = (now, self.rc[STOP])
+        sent = self._rc_sent
+        if sent is not None and self.drone.is_flying and now - sent[0] >= self.keepalive:
+            self._send_rc(sent[1])  # the same velocity again: the drone must not time out
 
     def close(self) -> None:
         super().close()  # lands (a shutdown stop)
@@ -136,6 +146,7 @@ class Drone(SafeSubscriber):
             time.sleep(wait)
         self.drone.send_rc_control(*values)
         self._last_rc = time.monotonic()
+        self._rc_sent = (self._clock.monotonic(), values)
 
     def _land(self, why: str) -> None:
         d = self.drone

@@ -159,3 +159,25 @@ def test_the_drone_lands_when_its_broker_link_is_lost(own_broker, device, tello)
         finally:
             pub.close()
     assert tello.sequence() == ["command", "takeoff", "rc 0 30 0 0", "rc 0 0 0 0", "land"]
+
+
+def test_a_hovering_drone_gets_its_rc_again_before_the_tellos_own_15_s_auto_land(
+    broker, device, publisher, tello
+):
+    with drone(broker, device, tello, timeout=30, arm_time=0.0, keepalive=0.3):
+        fly(publisher, tello, "stop")  # the daemon's stop: hover, then silence
+        time.sleep(1.0)
+        assert tello.flying
+    hovering = tello.sequence()[2:-2]  # after command, takeoff; before the final rc and land
+    assert len(hovering) >= 2 and set(hovering) == {"rc 0 0 0 0"}, tello.sequence()
+
+
+def test_takeoff_while_flying_hovers_instead_of_keeping_the_last_motion(
+    broker, device, publisher, tello
+):
+    with drone(broker, device, tello, timeout=30, arm_time=0.0):
+        fly(publisher, tello, "up")
+        tello.wait_for("rc 0 0 30 0")
+        send(publisher, "takeoff")
+        assert until(lambda: tello.rc == (0, 0, 0, 0)) and tello.flying
+    assert tello.sequence().count("takeoff") == 1
