@@ -41,8 +41,8 @@ mosquitto:  ## install the mosquitto broker if it is missing (root; `sudo make m
 	@command -v mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients; }
 
 lint: venv  ## ruff and mypy (--strict on the device package edge/)
-	$(VENV)/bin/ruff check edge convert subscribers tests
-	$(VENV)/bin/ruff format --check edge convert subscribers tests
+	$(VENV)/bin/ruff check edge convert subscribers devtools scripts tests
+	$(VENV)/bin/ruff format --check edge convert subscribers devtools scripts tests
 	$(VENV)/bin/mypy --strict edge
 	$(VENV)/bin/mypy convert subscribers
 
@@ -139,10 +139,11 @@ uninstall:  ## undo `make install`; keeps /etc/gesturepilot unless PURGE=1
 deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit, config, install script
 	@test -f $(MODELS)/mediapipe/palm_detection_full.tflite -a -f $(MODELS)/mediapipe/hand_landmark_full.tflite \
 		|| { echo "no MediaPipe hand models in $(MODELS)/mediapipe: run make models first" >&2; exit 2; }
-	rm -rf $(DEPLOY_BUILD)/gesturepilot && mkdir -p $(DEPLOY_BUILD)/gesturepilot/systemd $(DEPLOY_BUILD)/gesturepilot/scripts
+	rm -rf $(DEPLOY_BUILD)/gesturepilot && mkdir -p $(DEPLOY_BUILD)/gesturepilot/systemd $(DEPLOY_BUILD)/gesturepilot/scripts $(DEPLOY_BUILD)/gesturepilot/configs
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m pip wheel -q --no-deps $(WHEEL_ARGS) -w $(DEPLOY_BUILD)/gesturepilot .
-	cp scripts/install.sh scripts/uninstall.sh $(DEPLOY_BUILD)/gesturepilot/scripts/
-	cp systemd/gesturepilot.service systemd/gesturepilot.sysusers systemd/gesturepilot.toml $(DEPLOY_BUILD)/gesturepilot/systemd/
+	cp scripts/install.sh scripts/install-vehicle.sh scripts/uninstall.sh $(DEPLOY_BUILD)/gesturepilot/scripts/
+	cp systemd/gesturepilot.service systemd/gesturepilot-vehicle.service systemd/gesturepilot.sysusers systemd/gesturepilot.toml $(DEPLOY_BUILD)/gesturepilot/systemd/
+	cp configs/vehicle-*.toml $(DEPLOY_BUILD)/gesturepilot/configs/
 	cp -r $(MODELS) $(DEPLOY_BUILD)/gesturepilot/models
 	tar -czf $(BUNDLE) -C $(DEPLOY_BUILD) gesturepilot
 	@echo "bundle: $(BUNDLE)"
