@@ -14,7 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from convert.data import DataError, Dataset, load_folder, parse_label_map
+from convert.data import DataError
+from convert.inputs import load_data
+from convert.landmarks_cli import add_parser as add_landmarks_parser
+from convert.landmarks_cli import cmd_landmarks
 from edge.artifact import ModelError
 from edge.cli import version
 
@@ -124,24 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="(re)write NAME.md and NAME.png from NAME.json")
     p.add_argument("model", type=Path, help="NAME.tflite")
-    from convert.landmarks_cli import add_parser as add_landmarks_parser
-
     add_landmarks_parser(sub)
     return parser
-
-
-def load_data(args: argparse.Namespace, size: int, path: Path | None = None) -> Dataset:
-    """A folder-per-class directory or a box CSV, per the command-line arguments."""
-    from convert.boxes import load_boxes
-
-    path = path or args.data
-    label_map = parse_label_map(args.label_map)
-    if path.is_file() and path.suffix.lower() == ".csv":
-        images = args.images or path.parent / "images"
-        return load_boxes(
-            path, images, size, args.margin, label_map, "none", 0.5, args.group_pattern
-        )
-    return load_folder(path, size, args.group_pattern, label_map)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -272,12 +259,6 @@ def _summary(out: Path) -> None:
 
 COMMANDS = {"train": cmd_train, "quantize": cmd_quantize, "evaluate": cmd_evaluate}
 COMMANDS["report"] = cmd_report
-
-
-def cmd_landmarks(args: argparse.Namespace) -> int:
-    from convert.landmarks_cli import cmd_landmarks as run
-
-    return run(args)
 
 
 COMMANDS["landmarks"] = cmd_landmarks

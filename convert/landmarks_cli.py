@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError, concat
+from convert.inputs import load_data
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
-    from convert.cli import load_data
+
     from convert.reference import rotated_pointing
     from convert.split import group_split
 
