@@ -62,7 +62,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         observers: list[FrameObserver] = [_ReadyOnFirstFrame(notifier), notifier]
         if preview or cfg.preview.enabled:
             observers.append(_start_preview(cfg, stack))
-        publisher = stack.enter_context(Publisher(cfg.mqtt, clock))
+        publisher = stack.enter_context(Publisher(cfg.mqtt, clock, classifier.labels))
         if not publisher.wait_connected(CONNECT_WAIT):
             log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
         loop = DaemonLoop(

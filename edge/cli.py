@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from edge import vehicle
+from edge import ha_discovery, vehicle
 from edge.artifact import ModelError, read_meta
 from edge.config import Config, ConfigError, load_config
 from edge.runtime import RUNTIME_NAMES, RuntimeNotFound
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arguments(cap)
     vehicle.add_parser(sub)  # `subscribe`: the vehicle side (edge.vehicle)
+    ha_discovery.add_parser(sub)  # `ha-remove`: clear the Home Assistant discovery configs
     return p
 
 
@@ -93,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "classify": cmd_classify,
         "capture": cmd_capture,
         "subscribe": vehicle.cmd_subscribe,
+        "ha-remove": ha_discovery.cmd_remove,
     }
     try:
         return handlers[args.cmd](args)

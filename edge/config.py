@@ -125,6 +125,8 @@ class MqttConfig:
     cmd_vel_linear: float = opt(0.2, 0.0, 10.0)  # m/s: forward / backward
     cmd_vel_vertical: float = opt(0.2, 0.0, 10.0)  # m/s: up / down
     cmd_vel_angular: float = opt(0.5, 0.0, 10.0)  # rad/s: left / right
+    ha_discovery: bool = opt(False)  # Home Assistant discovery configs (edge.ha_discovery)
+    ha_prefix: str = opt("homeassistant")  # Home Assistant's discovery prefix
     password: str = field(default="", repr=False, metadata={"internal": True})
 
 

@@ -103,8 +103,9 @@ def cross_field(s: dict[str, Any], errors: list[str]) -> None:
             errors.append(
                 f"[commands] map.{gesture}: command must be a plain name, not {command!r}"
             )
-    for key, level in (("prefix", mq.prefix), ("device_id", mq.device_id)):
-        if not _is_topic_level(level, allow_slash=key == "prefix"):
+    levels = (("prefix", mq.prefix), ("device_id", mq.device_id), ("ha_prefix", mq.ha_prefix))
+    for key, level in levels:
+        if not _is_topic_level(level, allow_slash=key != "device_id"):
             errors.append(f"[mqtt] {key}: {level!r} is not a valid topic level")
     if (mq.password_env or mq.password) and not mq.username:
         key = "password_env" if mq.password_env else "username"

@@ -8,6 +8,7 @@ import logging
 import ssl
 import sys
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -20,6 +21,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge import cmd_vel
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.config import MqttConfig
+from edge.ha_discovery import HaDiscovery
 from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe
 from edge.types import Command
 
@@ -49,7 +51,9 @@ class Publisher:
     `device_id` cannot kick this one off; it is detected instead (`duplicate`, `yield_to`).
     """
 
-    def __init__(self, cfg: MqttConfig, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, cfg: MqttConfig, clock: Clock = SYSTEM_CLOCK, labels: Sequence[str] = ()
+    ) -> None:
         self.cfg = cfg
         self.root = f"{cfg.prefix}/{cfg.device_id}"
         self.dropped = 0
@@ -64,6 +68,7 @@ class Publisher:
         self._lock = threading.Lock()
         self._command_props = _expiry(cfg.command_expiry)
         self._event_props = _expiry(cfg.event_expiry)
+        self._ha = HaDiscovery(cfg, labels) if cfg.ha_discovery else None  # labels: triggers
         # one client id per run: a second daemon cannot take this one's session over
         self.client_id = f"gesturepilot-{cfg.device_id}-{self.instance.id.rsplit(':', 1)[-1]}"
         client = mqtt.Client(
@@ -140,6 +145,8 @@ class Publisher:
         client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link)
         self.link.announce()  # at once: a daemon already there hears of this one
         client.publish(self.topic("status"), ONLINE, qos=self.cfg.qos, retain=True)
+        if self._ha is not None:  # retained, on every connect: a broker may have lost them
+            self._ha.publish(client)
         if self._ever_connected:
             self.reconnects += 1
         self._ever_connected = True

@@ -21,6 +21,12 @@ fi
 if [ "$live" = 1 ] && [ -e "$UNITDIR/gesturepilot-vehicle.service" ]; then
     systemctl disable --now gesturepilot-vehicle.service || true
 fi
+conf="$root$SYSCONFDIR/gesturepilot.toml"
+if [ -x "$root$PREFIX/venv/bin/gesture-edge" ] && grep -Eq '^[[:space:]]*ha_discovery[[:space:]]*=[[:space:]]*true' "$conf" 2>/dev/null; then
+    # the daemon is stopped: clear its retained Home Assistant discovery configs on the broker
+    CREDENTIALS_DIRECTORY="$root$SYSCONFDIR" "$root$PREFIX/venv/bin/gesture-edge" ha-remove --config "$conf" \
+        || say "could not clear the Home Assistant discovery configs (gesture-edge ha-remove --config $conf)"
+fi
 rm -rf "$root$UNITDIR/gesturepilot-vehicle.service" "$root$UNITDIR/gesturepilot-vehicle.service.d"
 rm -f "$root$UNITDIR/gesturepilot.service" "$root$SYSUSERSDIR/gesturepilot.conf"
 rm -rf "$root$PREFIX/venv" "$root$PREFIX/models"
