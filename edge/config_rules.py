@@ -37,17 +37,36 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     mq = s["mqtt"]
     if not mq.device_id:
         mq = dataclasses.replace(mq, device_id=socket.gethostname().split(".")[0] or "gesturepilot")
-    password = ""
-    if mq.password_env:
-        if mq.password_env not in os.environ:
-            errors.append(f"[mqtt] password_env: environment variable {mq.password_env} is not set")
-        password = os.environ.get(mq.password_env, "")
-    elif os.environ.get("CREDENTIALS_DIRECTORY"):
+    s["mqtt"] = dataclasses.replace(mq, password=mqtt_password(mq.password_env, errors))
+    return s
+
+
+def mqtt_password(password_env: str, errors: list[str]) -> str:
+    """The broker password: from the environment variable the config names, else a systemd
+    credential (`LoadCredential=mqtt_password`), else none. One rule for daemon and vehicle."""
+    if password_env:
+        if password_env not in os.environ:
+            errors.append(f"[mqtt] password_env: environment variable {password_env} is not set")
+        return os.environ.get(password_env, "")
+    if os.environ.get("CREDENTIALS_DIRECTORY"):
         cred = Path(os.environ["CREDENTIALS_DIRECTORY"]) / CREDENTIAL_NAME
         if cred.is_file():
-            password = cred.read_text().rstrip("\r\n")
-    s["mqtt"] = dataclasses.replace(mq, password=password)
-    return s
+            return cred.read_text().rstrip("\r\n")
+    return ""
+
+
+def login_rules(
+    username: str, password_env: str, tls: tuple[str, str, str], errors: list[str]
+) -> None:
+    """Cross-key rules of a broker login: a password needs a username; a client certificate
+    and key come together and need a CA (`tls` = (ca, cert, key))."""
+    ca, cert, key = tls
+    if password_env and not username:
+        errors.append("[mqtt] password_env: a password needs a username")
+    if bool(cert) != bool(key):
+        errors.append("[mqtt] tls_cert: tls_cert and tls_key must be given together")
+    if (cert or key) and not ca:
+        errors.append("[mqtt] tls_ca: a client certificate needs tls_ca")
 
 
 def trained_with(model: Path) -> dict[str, str]:
@@ -107,13 +126,9 @@ def cross_field(s: dict[str, Any], errors: list[str]) -> None:
     for key, level in levels:
         if not _is_topic_level(level, allow_slash=key != "device_id"):
             errors.append(f"[mqtt] {key}: {level!r} is not a valid topic level")
-    if (mq.password_env or mq.password) and not mq.username:
-        key = "password_env" if mq.password_env else "username"
-        errors.append(f"[mqtt] {key}: a password needs a username")
-    if bool(mq.tls_cert) != bool(mq.tls_key):
-        errors.append("[mqtt] tls_cert: tls_cert and tls_key must be given together")
-    if (mq.tls_cert or mq.tls_key) and not mq.tls_ca:
-        errors.append("[mqtt] tls_ca: a client certificate needs tls_ca")
+    if mq.password and not mq.password_env and not mq.username:
+        errors.append("[mqtt] username: a password needs a username")
+    login_rules(mq.username, mq.password_env, (mq.tls_ca, mq.tls_cert, mq.tls_key), errors)
     if safety.repeat_interval >= mq.command_expiry:
         errors.append(
             f"[safety] repeat_interval: {safety.repeat_interval} must be shorter than "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ else:  # Python 3.10 (JetPack 6)
     import tomli as tomllib
 
 from edge.config import ConfigError, _section, opt
-from edge.config_rules import CREDENTIAL_NAME
+from edge.config_rules import login_rules, mqtt_password
 from subscribers.options import valid_device_id
 
 ADAPTERS = ("sim", "car", "drone")
@@ -145,19 +144,5 @@ def _rules(s: dict[str, Any], adapter: str, errors: list[str]) -> None:
         errors.append(
             f"[car] speed: {car.speed} needs pwm = true (without PWM a motor is on or off: 1.0)"
         )
-    if mq.password_env and not mq.username:
-        errors.append("[mqtt] password_env: a password needs a username")
-    if bool(mq.tls_cert) != bool(mq.tls_key):
-        errors.append("[mqtt] tls_cert: tls_cert and tls_key must be given together")
-    if (mq.tls_cert or mq.tls_key) and not mq.tls_ca:
-        errors.append("[mqtt] tls_ca: a client certificate needs tls_ca")
-    password = ""
-    if mq.password_env:
-        if mq.password_env not in os.environ:
-            errors.append(f"[mqtt] password_env: environment variable {mq.password_env} is not set")
-        password = os.environ.get(mq.password_env, "")
-    elif os.environ.get("CREDENTIALS_DIRECTORY"):
-        cred = Path(os.environ["CREDENTIALS_DIRECTORY"]) / CREDENTIAL_NAME
-        if cred.is_file():
-            password = cred.read_text().rstrip("\r\n")
-    s["mqtt"] = dataclasses.replace(mq, password=password)
+    login_rules(mq.username, mq.password_env, (mq.tls_ca, mq.tls_cert, mq.tls_key), errors)
+    s["mqtt"] = dataclasses.replace(mq, password=mqtt_password(mq.password_env, errors))
