@@ -192,37 +192,63 @@ def load_config(path: str | Path) -> Config:
             missing file, or a cross-field rule; the message names the file and the keys.
     """
     path = Path(path)
+    return parse_config(read_toml(path), path)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's table.
+
+    Raises:
+        ConfigError: unreadable file or TOML syntax, naming the file.
+    """
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    return parse_config(data, path)
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     """Validate a parsed TOML table (see load_config); `source` names the file in errors."""
-    base = source.resolve().parent if source else Path.cwd()
     errors: list[str] = []
+    sections = parse_sections(data, SECTIONS, source, errors)
+    if not errors:
+        sections = resolve(sections, errors)
+        cross_field(sections, errors)
+        map_keys_are_labels(sections, errors)
+    refuse(errors, source)
+    return Config(**sections, source=source)
+
+
+def parse_sections(
+    data: dict[str, Any], known: dict[str, type], source: Path | None, errors: list[str]
+) -> dict[str, Any]:
+    """Every section of `known` from a parsed TOML table, checked key by key; unknown sections
+    and keys, wrong types and ranges go to `errors`. Relative paths resolve against `source`."""
+    base = source.resolve().parent if source else Path.cwd()
     sections: dict[str, Any] = {}
     for name in data:
-        if name not in SECTIONS:
-            errors.append(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
-    for name, cls in SECTIONS.items():
+        if name not in known:
+            errors.append(f"[{name}]: unknown section (known: {', '.join(known)})")
+    for name, cls in known.items():
         table = data.get(name, {})
         if not isinstance(table, dict):
             errors.append(f"{name}: must be a table [{name}]")
             table = {}
         sections[name] = _section(cls, name, table, base, errors)
-    if not errors:
-        sections = resolve(sections, errors)
-        cross_field(sections, errors)
-        map_keys_are_labels(sections, errors)
+    return sections
+
+
+def refuse(errors: list[str], source: Path | None) -> None:
+    """Raise one ConfigError naming the file and every problem, if there are any.
+
+    Raises:
+        ConfigError: `errors` is not empty.
+    """
     if errors:
         where = str(source) if source else "<config>"
         raise ConfigError(f"{where}: invalid configuration\n  " + "\n  ".join(errors))
-    return Config(**sections, source=source)
 
 
 def _section(cls: type, name: str, table: dict[str, Any], base: Path, errors: list[str]) -> Any:

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10 (JetPack 6)
-    import tomli as tomllib
-
-from edge.config import ConfigError, _section, opt
+from edge.config import opt, parse_sections, read_toml, refuse
 from edge.config_rules import login_rules, mqtt_password
 from subscribers.options import valid_device_id
 
@@ -91,36 +85,18 @@ def load_vehicle_config(path: str | Path, adapter: str) -> VehicleConfig:
             range, a missing file, or a cross-field rule; the message names the file and keys.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    return parse_vehicle_config(data, adapter, path)
+    return parse_vehicle_config(read_toml(path), adapter, path)
 
 
 def parse_vehicle_config(
     data: dict[str, Any], adapter: str, source: Path | None = None
 ) -> VehicleConfig:
     """Validate a parsed TOML table (see load_vehicle_config)."""
-    base = source.resolve().parent if source else Path.cwd()
     errors: list[str] = []
-    sections: dict[str, Any] = {}
-    for name in data:
-        if name not in SECTIONS:
-            errors.append(f"[{name}]: unknown section (known: {', '.join(SECTIONS)})")
-    for name, cls in SECTIONS.items():
-        table = data.get(name, {})
-        if not isinstance(table, dict):
-            errors.append(f"{name}: must be a table [{name}]")
-            table = {}
-        sections[name] = _section(cls, name, table, base, errors)
+    sections = parse_sections(data, SECTIONS, source, errors)
     if not errors:
         _rules(sections, adapter, errors)
-    if errors:
-        where = str(source) if source else "<config>"
-        raise ConfigError(f"{where}: invalid configuration\n  " + "\n  ".join(errors))
+    refuse(errors, source)
     return VehicleConfig(**sections, source=source)
 
 
