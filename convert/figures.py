@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edge.hands.decide import MOTION, SAFE
+
 MODEL_JSON = Path("models/gestures-landmarks.json")
 SEQUENCES_JSON = Path("models/gestures-landmarks-sequences.json")
 DOCS = (Path("README.md"), Path("docs/hands.md"))  # and the bench files in bench/
@@ -39,8 +41,8 @@ def pct2(x: float | None) -> str:
 
 def _unasked_counts(confusion: list[list[int]], labels: list[str]) -> tuple[int, int]:
     """(safe hands read as a motion, safe hands) from a confusion matrix."""
-    safe = [labels.index(c) for c in ("stop", "none", "fist") if c in labels]
-    motion = [labels.index(c) for c in ("up", "down", "left", "right") if c in labels]
+    safe = [labels.index(c) for c in SAFE if c in labels]
+    motion = [labels.index(c) for c in MOTION if c in labels]
     return sum(confusion[i][j] for i in safe for j in motion), sum(sum(confusion[i]) for i in safe)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from convert.data import DataError, Dataset
 from edge.hands import default_landmark_model, default_palm_model
 from edge.hands.classifier import HandInBox
-from edge.hands.decide import index_reach
+from edge.hands.decide import MOTION, index_reach
 from edge.hands.features import (
     MIRROR_SWAP,
     NUM_POINT_VALUES,
@@ -37,7 +37,7 @@ from edge.hands.palm import PalmDetector
 log = logging.getLogger(__name__)
 
 KINIVI_MAP = {"Open": "stop", "Close": "fist", "Pointer": "pointing", "OK": "none"}
-POINTING = ("up", "down", "left", "right")
+POINTING = MOTION  # the pointing gestures are the motions
 
 
 @dataclass

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.config import SmoothingConfig
+from edge.hands.decide import MOTION
 from edge.types import Prediction
 
 NONE = "none"
 STOPPING = ("stop", "fist")  # explicit "halt" hands: they end a motion at once
-MOTION = ("up", "down", "left", "right")
 
 
 @dataclass(frozen=True)
