@@ -32,17 +32,17 @@ from typing import Any
 import cv2
 import numpy as np
 
+from convert.reference import SHIMA_MAP
 from devtools.scripted import eval_sessions
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, letterbox, write_frame_sequence
+from edge.app import stages
 from edge.classify import build_classifier
+from edge.clock import SteppedClock
 from edge.commands import STOP, CommandMap
 from edge.config import Config, load_config
 from edge.crops import read_rgb
 from edge.locate import build_locator
-from edge.loop import DaemonLoop, Stages
-from edge.safety import SafetyGate
-from edge.smoothing import Smoother
-from edge.stats import Stats
+from edge.loop import DaemonLoop
 from edge.types import Command, Frame
 
 log = logging.getLogger(__name__)
@@ -63,16 +63,21 @@ LONG_SCRIPT: tuple[tuple[str, int], ...] = (
     ("peace", 12),
     ("stop", 12),
 )
-SHIMA_MAP = {"Fist": "fist", "OpenPalm": "stop", "PeaceSign": "peace", "ThumbsUp": "none"}
 
 
 @dataclass
 class Recorder:
-    """Stands in for the MQTT publisher: keeps the commands the safety gate let out."""
+    """Stands in for the MQTT publisher (the loop's `Sink`): keeps the commands the safety
+    gate let out; the link is always confirmed and no other daemon owns the device id."""
 
+    root: str = "replay/"
     commands: list[Command] = field(default_factory=list)
+    yield_to: None = None
 
-    def command(self, cmd: Command) -> bool:
+    def confirmed(self) -> bool:
+        return True
+
+    def command(self, cmd: Command, force: bool = False) -> bool:
         self.commands.append(cmd)
         return True
 
@@ -83,37 +88,36 @@ class Recorder:
         return True
 
 
+class NoCamera:
+    """The replay hands frames to `DaemonLoop.step` itself: the loop never reads a camera."""
+
+    unreadable = 0
+
+    def open(self) -> None: ...
+
+    def read(self, timeout: float) -> None:
+        raise RuntimeError("frames are stepped by the evaluation, not read")
+
+    def close(self) -> None: ...
+
+
 def replay(cfg: Config, frames: list[np.ndarray], fps: float) -> list[str | None]:
-    """The vehicle's command after each frame (None: standing), frames `1/fps` apart."""
+    """The vehicle's command after each frame (None: standing), frames `1/fps` apart on a
+    stepped clock, through the stages `gesture-edge run` builds (`edge.app.stages`)."""
     classifier = build_classifier(cfg)
-    locator = build_locator(cfg, crop_margin=0.0)
-    commands = CommandMap.from_config(cfg.commands)
-    recorder = Recorder()
-    t0 = 1.8e9
-    stages = Stages(
-        camera=None,  # type: ignore[arg-type]  # frames are handed to `step` directly
-        locator=locator,
-        classifier=classifier,
-        smoother=Smoother(cfg.smoothing, classifier.labels),
-        commands=commands,
-        safety=SafetyGate(cfg.safety, now=0.0),
-        publisher=recorder,  # type: ignore[arg-type]
-        stats=Stats(),
-        min_confidence=cfg.smoothing.min_confidence,
-        stats_interval=1e9,
-        model_name=Path(cfg.model.path).name,
-        runtime="",
-    )
-    loop = DaemonLoop(stages)
+    locator = build_locator(cfg, crop_margin=classifier.crop_margin)
+    recorder, clock = Recorder(), SteppedClock()
+    loop = DaemonLoop(stages(cfg, NoCamera(), locator, classifier, recorder, clock))
     state: list[str | None] = []
     moving: str | None = None
     try:
         for i, image in enumerate(frames):
             before = len(recorder.commands)
-            loop.step(Frame(image, t0 + i / fps, i), now=i / fps)  # the replay's own clock
+            loop.step(Frame(image, clock.time(), i))
             for cmd in recorder.commands[before:]:
                 moving = None if cmd.command == STOP else cmd.command
             state.append(moving)
+            clock.advance(1 / fps)
     finally:
         locator.close()
         classifier.close()

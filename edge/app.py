@@ -8,13 +8,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge.cameras import build_camera
+from edge.cameras import Camera, build_camera
 from edge.classify import Classifier, build_classifier
-from edge.clock import SYSTEM_CLOCK
+from edge.clock import SYSTEM_CLOCK, Clock
 from edge.commands import CommandMap
 from edge.config import Config
-from edge.locate import build_locator
-from edge.loop import DaemonLoop, Stages
+from edge.locate import Locator, build_locator
+from edge.loop import DaemonLoop, Sink, Stages
 from edge.mqtt import DuplicateDevice, Publisher
 from edge.notify import SystemdNotifier
 from edge.safety import SafetyGate
@@ -66,21 +66,7 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         if not publisher.wait_connected(CONNECT_WAIT):
             log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
         loop = DaemonLoop(
-            Stages(
-                camera=camera,
-                locator=locator,
-                classifier=classifier,
-                smoother=Smoother(cfg.smoothing, classifier.labels),
-                commands=CommandMap.from_config(cfg.commands),
-                safety=SafetyGate(cfg.safety, now=clock.monotonic()),
-                publisher=publisher,
-                stats=Stats(),
-                min_confidence=cfg.smoothing.min_confidence,
-                stats_interval=cfg.stats.interval,
-                model_name=Path(cfg.model.path).name,
-                runtime=classifier.runtime,
-                clock=clock,
-            ),
+            stages(cfg, camera, locator, classifier, publisher, clock),
             observers,
         )
         try:
@@ -94,6 +80,32 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
                 f"[mqtt] device_id: {cfg.mqtt.device_id!r} is in use by another daemon "
                 f"(instance {publisher.yield_to.id}, started earlier); give each device its own"
             )
+
+
+def stages(
+    cfg: Config,
+    camera: Camera,
+    locator: Locator,
+    classifier: Classifier,
+    publisher: Sink,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Stages:
+    """The daemon's stages around the I/O it is given (also what `make eval-sequences` runs)."""
+    return Stages(
+        camera=camera,
+        locator=locator,
+        classifier=classifier,
+        smoother=Smoother(cfg.smoothing, classifier.labels),
+        commands=CommandMap.from_config(cfg.commands),
+        safety=SafetyGate(cfg.safety, now=clock.monotonic()),
+        publisher=publisher,
+        stats=Stats(),
+        min_confidence=cfg.smoothing.min_confidence,
+        stats_interval=cfg.stats.interval,
+        model_name=Path(cfg.model.path).name,
+        runtime=classifier.runtime,
+        clock=clock,
+    )
 
 
 def runtime_of(classifier: Classifier) -> str:
