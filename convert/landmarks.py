@@ -150,12 +150,6 @@ def relabel_pointing(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out.astype(str)
 
 
-def read_label_names(path: str | Path) -> list[str]:
-    """One class name per line (kinivi's keypoint_classifier_label.csv)."""
-    text = Path(path).read_text(encoding="utf-8-sig")
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def augment(
     data: Landmarks,
     copies: int = 3,

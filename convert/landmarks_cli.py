@@ -11,6 +11,7 @@ import numpy as np
 
 from convert.data import DataError, concat
 from convert.inputs import load_data
+from edge.hands.keypoints import KeypointError, read_label_names
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,6 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         join,
         load_keypoint_csv,
         open_finder,
-        read_label_names,
     )
     from convert.landmarks_train import EvalSets, MlpSettings, export_landmarks, fit
     from convert.report import write_report
@@ -119,7 +119,10 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
     if args.keypoints:
         from convert.data import parse_label_map
 
-        names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
+        try:
+            names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
+        except KeypointError as exc:
+            raise DataError(str(exc)) from exc
         rows = load_keypoint_csv(args.keypoints, names, parse_label_map(args.label_map))
         sources.append(rows.source)
         if ev is None:  # CSV only: hold out whole sources (a `repo` column) if it has them

@@ -14,7 +14,7 @@ import tomllib
 
 from convert.landmarks import KINIVI_MAP, Landmarks, extract, open_finder, relabel_pointing
 from edge.hands.features import mirror
-from edge.hands.keypoints import read_keypoints
+from edge.hands.keypoints import read_keypoints, read_label_names
 
 SPLIT_FILE = Path(__file__).with_name("lockbox.toml")
 SIDES = ("train", "validation", "lockbox")
@@ -63,8 +63,7 @@ def community(datasets: Path) -> Landmarks:
 def kinivi(datasets: Path) -> Landmarks:
     """kinivi-keypoints (selfie view, x negated back); Pointer -> up/down/left/right."""
     root = datasets / "kinivi-keypoints"
-    text = (root / "keypoint_classifier_label.csv").read_text(encoding="utf-8-sig")
-    names = [line.strip() for line in text.splitlines() if line.strip()]
+    names = read_label_names(root / "keypoint_classifier_label.csv")
     rows = read_keypoints(root / "keypoint.csv", names, "kinivi")
     labels = np.array([KINIVI_MAP.get(x, x) for x in rows.labels.tolist()], dtype=str)
     x = mirror(rows.x)

@@ -238,16 +238,10 @@ def _classify_keypoints(args: argparse.Namespace, cfg: Config) -> int:
     from edge.classify import build_classifier
     from edge.hands.classifier import LandmarkClassifier
     from edge.hands.features import mirror
-    from edge.hands.keypoints import KeypointError, read_keypoints
+    from edge.hands.keypoints import KeypointError, read_keypoints, read_label_names
 
-    names = None
-    if args.keypoint_labels is not None:
-        try:
-            text = args.keypoint_labels.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ModelError(f"{args.keypoint_labels}: cannot read ({exc.strerror})") from exc
-        names = [line.strip() for line in text.splitlines() if line.strip()]
     try:
+        names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
         rows = read_keypoints(args.keypoints, names)
     except KeypointError as exc:
         log.error("%s", exc)

@@ -38,6 +38,19 @@ class KeypointRows:
         return len(self.labels)
 
 
+def read_label_names(path: str | Path) -> list[str]:
+    """One class name per line, for label ids (kinivi's keypoint_classifier_label.csv).
+
+    Raises:
+        KeypointError: the file cannot be read.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeypointError(f"{path}: cannot read label names ({exc})") from exc
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def read_keypoints(
     path: str | Path, names: list[str] | None = None, group: str = ""
 ) -> KeypointRows:
