@@ -20,7 +20,11 @@ from edge.hands.decide import MOTION, SAFE
 
 MODEL_JSON = Path("models/gestures-landmarks.json")
 SEQUENCES_JSON = Path("models/gestures-landmarks-sequences.json")
-DOCS = (Path("README.md"), Path("docs/hands.md"))  # and the bench files in bench/
+DOCS = (
+    Path("README.md"),
+    Path("docs/hands.md"),
+    Path("docs/daemon.md"),
+)  # and the bench files in bench/
 BLOCK = re.compile(
     r"(<!-- figures:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /figures:(?P=name) -->)", re.S
 )
@@ -240,6 +244,34 @@ def speed(root: Path) -> list[str]:
     ]
 
 
+def demo(root: Path) -> list[str]:
+    """The start and the end of the committed `make demo` output (`bench/demo-output.txt`)."""
+    lines = (root / "bench/demo-output.txt").read_text().splitlines()
+    shown = [ln for ln in lines if " car: " in ln or "replaying" in ln or "sees" in ln]
+    last = lines[-1].split("ms")[0].strip()
+    return [
+        f"Recorded in `bench/demo-output.txt` (the whole run took {int(last) / 1000:.0f} s, "
+        "plus the venv on the first run):",
+        "",
+        "```",
+        *shown[:6],
+        "  ...",
+        *lines[-2:],
+        "```",
+    ]
+
+
+def ci(root: Path) -> list[str]:
+    """The committed record of the last fresh-clone `bash .ci/run` (`bench/ci-fresh-clone.json`)."""
+    run = json.loads((root / "bench/ci-fresh-clone.json").read_text())
+    return [
+        f"`make test` (what CI runs: ruff, `mypy --strict edge`, mypy on the rest, then pytest) "
+        f"took {run['wall_s'] // 60} min {run['wall_s'] % 60} s on a fresh clone on 2 cores with "
+        f"pip's cache warm ({run['date']}, commit `{run['commit']}`: {run['passed']} tests, exit "
+        f"{run['rc']}; recorded in `bench/ci-fresh-clone.json`)."
+    ]
+
+
 def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
     meta = json.loads((root / MODEL_JSON).read_text())
     seq_path = root / SEQUENCES_JSON
@@ -249,9 +281,12 @@ def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
         "sources": lambda: per_source(meta),
         "decision": lambda: decision(meta),
         "speed": lambda: speed(root),
+        "demo": lambda: demo(root),
     }
     if seq is not None:
         out["sequences"] = lambda: sequences(seq)
+    if (root / "bench/ci-fresh-clone.json").is_file():
+        out["ci"] = lambda: ci(root)
     return out
 
 
