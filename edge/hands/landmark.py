@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.hands.geometry import Roi, crop_upright
+from edge.hands.tensors import OutputReader, PixelInput
 from edge.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
@@ -49,24 +50,27 @@ class LandmarkModel:
         inp = self._interpreter.get_input_details()[0]
         if tuple(inp["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3):
             raise ValueError(f"{model_path}: not a 224x224 landmark model (input {inp['shape']})")
-        self._in = inp["index"]
+        self._in = PixelInput(inp)
         # Outputs by name order: Identity (63 landmarks), _1 presence, _2 handedness, _3 world.
         outs = sorted(self._interpreter.get_output_details(), key=lambda d: d["name"])
         shapes = [tuple(d["shape"][1:]) for d in outs]
         if shapes[:3] != [(63,), (1,), (1,)]:
             raise ValueError(f"{model_path}: unexpected landmark model outputs {shapes}")
-        self._points, self._presence, self._handedness = (d["index"] for d in outs[:3])
+        self._points, self._presence, self._handedness = (
+            OutputReader(self._interpreter, d) for d in outs[:3]
+        )
+        self.int8 = self._in.dtype == np.int8
         self.runs = 0
 
     def run(self, image: np.ndarray, roi: Roi) -> HandLandmarks:
         """Landmarks of the hand in `roi` of an RGB uint8 frame."""
         self.runs += 1
         crop, m = crop_upright(image, roi, INPUT_SIZE)
-        self._interpreter.set_tensor(self._in, crop.astype(np.float32)[None] / 255.0)
+        self._interpreter.set_tensor(self._in.index, self._in(crop))
         self._interpreter.invoke()
-        raw = self._interpreter.get_tensor(self._points)[0].reshape(NUM_LANDMARKS, 3)
-        presence = float(self._interpreter.get_tensor(self._presence)[0, 0])
-        handedness = float(self._interpreter.get_tensor(self._handedness)[0, 0])
+        raw = self._points()[0].reshape(NUM_LANDMARKS, 3)
+        presence = float(self._presence()[0, 0])
+        handedness = float(self._handedness()[0, 0])
         xy = raw[:, :2] @ m[:, :2].T + m[:, 2]
         z = raw[:, 2:3] * (roi.size / INPUT_SIZE)
         return HandLandmarks(np.concatenate([xy, z], axis=1), presence, handedness, roi)

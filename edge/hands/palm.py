@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.hands.geometry import Roi, letterbox, roi_from_palm
+from edge.hands.tensors import OutputReader, PixelInput
 from edge.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,11 @@ class PalmDetector:
         inp = self._interpreter.get_input_details()[0]
         if tuple(inp["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3):
             raise ValueError(f"{model_path}: not a 192x192 palm detector (input {inp['shape']})")
-        self._in = inp["index"]
-        outs = {tuple(d["shape"][1:]): d["index"] for d in self._interpreter.get_output_details()}
+        self._in = PixelInput(inp)
+        outs = {
+            tuple(d["shape"][1:]): OutputReader(self._interpreter, d)
+            for d in self._interpreter.get_output_details()
+        }
         try:
             self._regressors = outs[(2016, 18)]
             self._classifiers = outs[(2016, 1)]
@@ -120,11 +124,10 @@ class PalmDetector:
         """Palms in an RGB uint8 frame, best first (frame pixels)."""
         self.runs += 1
         boxed, scale, pad_x, pad_y = letterbox(image, INPUT_SIZE)
-        x = boxed.astype(np.float32)[None] / 255.0
-        self._interpreter.set_tensor(self._in, x)
+        self._interpreter.set_tensor(self._in.index, self._in(boxed))
         self._interpreter.invoke()
-        raw = self._interpreter.get_tensor(self._regressors)[0]
-        logits = self._interpreter.get_tensor(self._classifiers)[0, :, 0]
+        raw = self._regressors()[0]
+        logits = self._classifiers()[0, :, 0]
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -SCORE_CLIP, SCORE_CLIP)))
         keep = np.flatnonzero(scores >= self.min_score)
         if keep.size == 0:

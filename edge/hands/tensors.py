@@ -1,0 +1,51 @@
+"""Pixels into, and floats out of, the hand models whether they are float or full-integer int8."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class PixelInput:
+    """Feeds uint8 RGB pixels to a model input that expects `pixel / 255`.
+
+    float32 input: one multiply. int8 input with scale 1/255 and zero point -128 (what
+    `convert.handquant` writes): `pixel - 128`, done as a bit flip with no arithmetic. Any other
+    int8 input: quantized from `pixel / 255` with the tensor's own scale and zero point.
+    """
+
+    def __init__(self, detail: dict[str, Any]) -> None:
+        self.index = int(detail["index"])
+        self.dtype = np.dtype(detail["dtype"])
+        scale, zero = detail["quantization"]
+        self._scale, self._zero = float(scale), int(zero)
+        if self.dtype not in (np.float32, np.int8):
+            raise ValueError(f"hand model input must be float32 or int8, not {self.dtype}")
+        self.exact = self.dtype == np.int8 and self._zero == -128 and abs(scale * 255 - 1) < 1e-6
+
+    def __call__(self, pixels: np.ndarray) -> np.ndarray:
+        """The input tensor (batch of one) for an HxWx3 uint8 image."""
+        if self.dtype == np.float32:
+            return pixels[None].astype(np.float32) * np.float32(1 / 255)
+        if self.exact:
+            return np.bitwise_xor(pixels, np.uint8(0x80))[None].view(np.int8)
+        q = np.round(pixels.astype(np.float32) / (255 * self._scale) + self._zero)
+        return np.clip(q, -128, 127).astype(np.int8)[None]
+
+
+class OutputReader:
+    """Reads one output tensor as float32 (dequantized from int8 with its scale/zero point)."""
+
+    def __init__(self, interpreter: Any, detail: dict[str, Any]) -> None:
+        self._interpreter = interpreter
+        self.index = int(detail["index"])
+        scale, zero = detail["quantization"]
+        self._quantized = np.dtype(detail["dtype"]) == np.int8
+        self._scale, self._zero = np.float32(scale), np.float32(zero)
+
+    def __call__(self) -> np.ndarray:
+        raw = self._interpreter.get_tensor(self.index)
+        if not self._quantized:
+            return np.asarray(raw, dtype=np.float32)
+        return (raw.astype(np.float32) - self._zero) * self._scale
