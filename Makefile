@@ -9,7 +9,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models reference-landmarks eval-sequences figures bench-hands test-tflite-runtime
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures bench-hands test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -54,9 +54,17 @@ test: lint unit  ## lint + the whole test suite (what CI runs)
 demo: venv-edge mosquitto models  ## simulated car driven by the shipped pipeline on replayed real frames (BROKER=host:port SEED=n)
 	$(PY) -m devtools.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER)) $(if $(SEED),--seed $(SEED))
 
-bench: venv-edge models  ## per-frame time of the shipped pipeline (bench/daemon-default.json) and the image model (bench/daemon.json)
-	$(PY) -m devtools.bench --datasets $(DATASETS) --out bench/daemon-default.json
-	$(PY) -m devtools.bench --datasets $(DATASETS) --model models/gestures-image.tflite --locate fixed --frames crops --out bench/daemon.json
+# MediaPipe itself, only as the bench's anchor: its own venv from the pinned wheel that
+# `make models` keeps in third_party/ (x86_64, Python 3.11); never a project dependency.
+MP_VENV := $(VENV)-mediapipe
+$(MP_VENV)/.stamp: | models-float
+	@if ls third_party/mediapipe/mediapipe-0.10.21-cp311-*.whl >/dev/null 2>&1 && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+		set -e; test -x $(MP_VENV)/bin/python || $(PYTHON) -m venv $(MP_VENV); \
+		$(MP_VENV)/bin/pip install -q third_party/mediapipe/mediapipe-0.10.21-cp311-*.whl; \
+		touch $@; else echo "no mediapipe wheel for this machine: the bench runs without its anchor"; fi
+
+bench: venv models $(TFLITE_VENV)/.stamp $(MP_VENV)/.stamp  ## every stage and variant beside MediaPipe's solutions.hands -> bench/results.json, README.md, results.png (~10 min, not CI)
+	$(PY) -m devtools.perf.run --datasets $(DATASETS) --out bench
 
 # The device side on tflite-runtime (older device images): numpy<2, no LiteRT, no TF.
 # tflite-runtime 2.14 has wheels for Python <= 3.11 only; on a newer Python this is skipped
@@ -84,8 +92,24 @@ reference-model: venv  ## train the shipped image model (models/gestures-image.*
 bench-convert: venv-edge  ## time the int8 image model per crop (device code path) -> bench/convert.json
 	$(PY) -m convert.bench --model models/gestures-image.tflite --datasets $(DATASETS) --out bench/convert.json
 
-models: venv-edge  ## MediaPipe palm + hand-landmark models from the pinned wheel (sha256-checked)
-	$(PY) -m devtools.fetch --dest models/mediapipe
+# ai-edge-quantizer (no TensorFlow) for the int8 hand models, in the device-side venv.
+$(VENV)/.stamp-quant: pyproject.toml | $(VENV)/.stamp-edge
+	$(PIP) install -q -e '.[quant]'
+	touch $@
+
+MEDIAPIPE := models/mediapipe
+INT8_HANDS := $(foreach m,palm_detection hand_landmark,$(foreach s,lite full,$(MEDIAPIPE)/$(m)_$(s)_int8.tflite))
+
+models: models-float $(INT8_HANDS)  ## MediaPipe's hand models (pinned wheel, sha256-checked) + int8 copies calibrated on $(DATASETS)
+
+models-float: venv-edge
+	$(PY) -m devtools.fetch --dest $(MEDIAPIPE)
+
+$(INT8_HANDS) &: convert/handquant.py | models-float $(VENV)/.stamp-quant
+	$(PY) -m convert.handquant --datasets $(DATASETS) --dest $(MEDIAPIPE)
+
+eval-hand-int8: venv models  ## int8 vs float hand models on validation/lockbox frames -> models/hand-models-int8.json
+	$(PY) -m convert.handquant_eval --datasets $(DATASETS) --out models/hand-models-int8.json
 
 reference-landmarks: venv models  ## train the shipped landmark classifier, lockbox + leave-one-source-out (~15 min, not CI)
 	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite

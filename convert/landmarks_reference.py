@@ -29,6 +29,7 @@ from convert.landmarks import (
 from convert.landmarks_calibrate import calibrate, calibration_sets
 from convert.landmarks_eval import device_predictions, scored
 from convert.landmarks_train import EvalSets, MlpSettings, encode_labels, export_landmarks, fit
+from convert.quantize import to_float_tflite, write_tflite
 from convert.reference import LABELS
 from convert.report import write_report
 from convert.sources import community, kinivi, photos, source_of, split_of
@@ -113,12 +114,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=8, help="leave-one-source-out folds (0: skip)")
+    p.add_argument(
+        "--hand-precision",
+        choices=("int8", "float"),
+        default="int8",
+        help="hand models the photo landmarks come from (the device's default: int8)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
     trials: dict[str, Any] = {}
-    for size in MODEL_SIZES:  # a choice: made on validation only
+    suffix = "_int8" if args.hand_precision == "int8" else ""
+    sizes = tuple(f"{s}{suffix}" for s in MODEL_SIZES)
+    for size in sizes:  # a choice: made on validation only
         rows = everything(args.datasets, args.cache, args.models, size)
         side = split_of(rows.groups)
         train, val = rows.subset(side == "train"), rows.subset(side == "validation")
@@ -128,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s hand models: validation %s", size, cost)
     # the same criterion as the rule: feasible first, then the best mean per-class recall
     size = max(
-        MODEL_SIZES,
+        sizes,
         key=lambda s: (
             trials[s]["cost"]["feasible"],
             trials[s]["cost"]["validation_balanced_accuracy"],
@@ -146,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     source = describe(args, settings, size, trials, rows, side)
     meta = export_landmarks(chosen["model"], names, train.x, sets, args.out, source)
+    write_tflite(to_float_tflite(chosen["model"]), args.out.with_suffix(".float.tflite"))
     if args.folds:
         loso = leave_one_source_out(
             rows, names, settings, chosen["rule"], args.min_presence, args.folds

@@ -54,11 +54,17 @@ def to_int8_tflite(
     return _quietly(converter.convert)
 
 
-def float_tflite_size(model: object) -> int:
-    """Size in bytes of the same model converted without quantisation (for the report)."""
+def to_float_tflite(model: object) -> bytes:
+    """The same model converted without quantisation (its size for the report; the bench's
+    float-vs-int8 classifier row)."""
     import tensorflow as tf
 
-    return len(_quietly(tf.lite.TFLiteConverter.from_keras_model(model).convert))
+    return _quietly(tf.lite.TFLiteConverter.from_keras_model(model).convert)
+
+
+def float_tflite_size(model: object) -> int:
+    """Size in bytes of the same model converted without quantisation (for the report)."""
+    return len(to_float_tflite(model))
 
 
 def _quietly(convert: Callable[[], bytes]) -> bytes:

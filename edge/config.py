@@ -37,6 +37,8 @@ class LocateConfig:
     box: list[float] = opt([])  # noqa: RUF009 - fixed: [x0, y0, x1, y1] as fractions of the frame; empty: centred square
     palm_model: str = opt("", path=True)
     landmark_model: str = opt("", path=True)
+    # unset hand models: the ones the classifier was trained with, in this precision
+    hand_precision: str = opt("model", choices=("model", "int8", "float"))
     min_detection_score: float = opt(0.5, 0.0, 1.0)
     min_presence: float = opt(0.5, 0.0, 1.0)
     redetect_every: int = opt(30, 1, 10000)

@@ -24,7 +24,8 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         s["model"] = dataclasses.replace(s["model"], path=str(path))
     model = Path(s["model"].path)  # its json is the model loader's to check (65, not 78)
     # Also for a fixed box: a landmark model searches the box with these hand models.
-    names, mediapipe, loc = trained_with(model), models_dir() / "mediapipe", s["locate"]
+    mediapipe, loc = models_dir() / "mediapipe", s["locate"]
+    names = in_precision(trained_with(model), loc.hand_precision)
     loc = dataclasses.replace(
         loc,
         palm_model=loc.palm_model or str(mediapipe / names["palm_model"]),
@@ -86,6 +87,16 @@ def trained_with(model: Path) -> dict[str, str]:
         if isinstance(value, str) and value.endswith(".tflite") and "/" not in value:
             names[key] = value
     return names
+
+
+def in_precision(names: dict[str, str], precision: str) -> dict[str, str]:
+    """Hand model file names turned to `precision` (`int8`: the `_int8.tflite` copies that
+    `make models` writes; `float`: MediaPipe's own; `model`: as the classifier was trained)."""
+    if precision == "model":
+        return names
+    floats = {k: v.removesuffix(".tflite").removesuffix("_int8") for k, v in names.items()}
+    suffix = "_int8.tflite" if precision == "int8" else ".tflite"
+    return {k: v + suffix for k, v in floats.items()}
 
 
 def map_keys_are_labels(s: dict[str, Any], errors: list[str]) -> None:

@@ -79,7 +79,7 @@ def matrix(smoke: bool, float_classifier: Path | None) -> list[Variant]:
         out.append(ours(f"ours {size} float, 2 cores", "--variant", size, "--hands", "float"))
     out.append(ours("ours lite int8 detector, 1 core", "--method", "detector", pinned=True))
     if float_classifier is not None and float_classifier.is_file():
-        flags = ("--classifier", str(float_classifier))
+        flags = ("--float-classifier", str(float_classifier))
         out.append(ours("ours lite int8, float classifier, 1 core", *flags, pinned=True))
     if TFLITE_PYTHON.is_file():
         flags = ("--runtime", "tflite-runtime")

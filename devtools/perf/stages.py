@@ -27,6 +27,7 @@ from edge.config import parse_config
 from edge.locate import build_locator
 from edge.loop import DaemonLoop
 from edge.mqtt import Publisher
+from edge.runtime import load_interpreter
 from edge.types import Frame
 
 WARMUP = 10
@@ -43,6 +44,24 @@ def timed(fn: Callable[..., Any], bucket: list[float]) -> Callable[..., Any]:
             bucket.append(time.perf_counter() - t)
 
     return wrapper
+
+
+class FloatModel:
+    """The classifier's float TFLite twin (`NAME.float.tflite`) in the shape of `TFLiteModel`:
+    the same features in, probabilities out, for the float-vs-int8 classifier row."""
+
+    def __init__(self, path: str, num_threads: int) -> None:
+        self._interpreter, self.runtime = load_interpreter(path, num_threads)
+        self._in = self._interpreter.get_input_details()[0]["index"]
+        self._out = self._interpreter.get_output_details()[0]["index"]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        self._interpreter.set_tensor(self._in, np.asarray(x, np.float32))
+        self._interpreter.invoke()
+        return np.asarray(self._interpreter.get_tensor(self._out)[0])
+
+    def close(self) -> None:
+        self._interpreter = None
 
 
 def config(args: argparse.Namespace) -> dict[str, Any]:
@@ -68,6 +87,8 @@ def run(frames: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
     """Per-frame and per-stage seconds of one variant over `frames` (after a warm-up)."""
     cfg = parse_config(config(args))
     classifier = build_classifier(cfg)
+    if args.float_classifier:
+        classifier.model = FloatModel(args.float_classifier, args.threads)  # type: ignore[attr-defined]
     locator = build_locator(cfg, crop_margin=classifier.crop_margin)
     publisher = Publisher(cfg.mqtt, labels=classifier.labels)  # never connected
     loop = DaemonLoop(stages(cfg, None, locator, classifier, publisher))  # type: ignore[arg-type]
@@ -129,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runtime", default="auto")
     p.add_argument("--classifier", default="", help="landmark classifier (default: shipped)")
+    p.add_argument("--float-classifier", default="", help="its NAME.float.tflite instead")
     p.add_argument("--models", default=str(Path(__file__).resolve().parents[2] / "models"))
     p.add_argument("--redetect-every", type=int, default=30)
     args = p.parse_args(argv)
