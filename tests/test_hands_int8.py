@@ -52,10 +52,12 @@ def test_int8_hand_models_take_pixels_minus_128_and_give_int8(int8_models: Path)
 def test_pixel_input_bit_flip_equals_quantizing_pixels_over_255() -> None:
     pixels = np.arange(256, dtype=np.uint8).reshape(16, 16, 1).repeat(3, axis=2)
     exact = PixelInput({"index": 0, "dtype": np.int8, "quantization": (1 / 255, -128)})
-    general = PixelInput({"index": 0, "dtype": np.int8, "quantization": (1 / 255 + 1e-5, -128)})
-    assert exact.exact and not general.exact
-    assert np.array_equal(exact(pixels), general(pixels))
-    assert exact(pixels).dtype == np.int8 and exact(pixels).min() == -128
+    coarse = PixelInput({"index": 0, "dtype": np.int8, "quantization": (2 / 255, -128)})
+    assert exact.exact and not coarse.exact
+    quantized = np.clip(np.round(pixels / 255 / (1 / 255) - 128), -128, 127)
+    assert np.array_equal(exact(pixels)[0], quantized.astype(np.int8))
+    halved = np.clip(np.round(pixels / 255 / (2 / 255) - 128), -128, 127)
+    assert np.array_equal(coarse(pixels)[0], halved.astype(np.int8))
 
 
 def test_folding_float16_weights_keeps_the_float_model_outputs(
