@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.tools import flatbuffer_utils
+from ai_edge_quantizer import quantizer, recipe
 
 from convert.sources import split_of
 from convert.subhih import Shot, read_shots
@@ -51,9 +55,6 @@ def fold_float16(path: Path) -> bytes:
     Every DEQUANTIZE op whose input is a float16 constant is removed; its output tensor gets the
     weights as float32 data. Tensors no op uses any more are dropped and indices renumbered.
     """
-    from ai_edge_litert import schema_py_generated as schema
-    from ai_edge_litert.tools import flatbuffer_utils
-
     model = flatbuffer_utils.read_model(str(path))
     codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in model.operatorCodes]
     graph = model.subgraphs[0]
@@ -76,7 +77,7 @@ def fold_float16(path: Path) -> bytes:
         else:
             kept.append(op)
     _drop_unused_tensors(graph, kept)
-    model.signatureDefs = [_signature(schema, graph)]
+    model.signatureDefs = [_signature(graph)]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
@@ -94,7 +95,7 @@ def _drop_unused_tensors(graph: Any, ops: list[Any]) -> None:
     graph.operators = ops
 
 
-def _signature(schema: Any, graph: Any) -> Any:
+def _signature(graph: Any) -> Any:
     def tensor_maps(indices: list[int]) -> list[Any]:
         maps = []
         for i in indices:
@@ -133,7 +134,8 @@ def calibration_inputs(
     only, and int8 would clip every "no hand" to presence 0.5.
     """
     rng = np.random.default_rng(0)
-    palm_inputs, crops = [], []
+    palm_inputs: list[np.ndarray] = []
+    crops: list[np.ndarray] = []
     for image in frames:
         h, w = image.shape[:2]
         for _ in range(RANDOM_CROPS):
@@ -157,8 +159,6 @@ def quantize(float_path: Path, samples: list[np.ndarray], out: Path, full_range:
     landmark model) instead of the quantizer's averaged ranges (kept for the palm detector:
     with true ranges its recall on validation frames fell from 97.4 % to 92.2 %).
     """
-    from ai_edge_quantizer import quantizer, recipe
-
     with tempfile.TemporaryDirectory() as tmp:
         folded = Path(tmp) / float_path.name
         folded.write_bytes(fold_float16(float_path))
@@ -183,8 +183,6 @@ def true_ranges(model: Path, samples: list[np.ndarray]) -> dict[str, dict]:
     presence head reads (tracked hands dropped below presence 0.5 in 27 of 300 frames where the
     float model never does; with true ranges, 1). Weights keep the recipe's per-channel ranges.
     """
-    from ai_edge_litert.interpreter import Interpreter
-
     constants = _constant_names(model)  # weights keep the recipe's per-channel ranges
     interp = Interpreter(model_path=str(model), experimental_preserve_all_tensors=True)
     interp.allocate_tensors()
@@ -218,8 +216,6 @@ def true_ranges(model: Path, samples: list[np.ndarray]) -> dict[str, dict]:
 
 
 def _constant_names(model: Path) -> set[str]:
-    from ai_edge_litert.tools import flatbuffer_utils
-
     flat = flatbuffer_utils.read_model(str(model))
     names = set()
     for t in flat.subgraphs[0].tensors:
@@ -243,8 +239,6 @@ def _unit_range(qsv: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _input_name(path: Path) -> str:
-    from ai_edge_litert.interpreter import Interpreter
-
     inputs = Interpreter(model_path=str(path)).get_signature_list()[SIGNATURE]["inputs"]
     return str(inputs[0])
 

@@ -29,7 +29,8 @@ class PixelInput:
         if self.dtype == np.float32:
             return pixels[None].astype(np.float32) * np.float32(1 / 255)
         if self.exact:
-            return np.bitwise_xor(pixels, np.uint8(0x80))[None].view(np.int8)
+            flipped: np.ndarray = np.bitwise_xor(pixels, np.uint8(0x80))
+            return flipped[None].view(np.int8)
         q = np.round(pixels.astype(np.float32) / (255 * self._scale) + self._zero)
         return np.clip(q, -128, 127).astype(np.int8)[None]
 
@@ -48,4 +49,5 @@ class OutputReader:
         raw = self._interpreter.get_tensor(self.index)
         if not self._quantized:
             return np.asarray(raw, dtype=np.float32)
-        return (raw.astype(np.float32) - self._zero) * self._scale
+        values: np.ndarray = (raw.astype(np.float32) - self._zero) * self._scale
+        return values
