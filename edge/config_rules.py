@@ -24,7 +24,10 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         s["model"] = dataclasses.replace(s["model"], path=str(path))
     model = Path(s["model"].path)  # its json is the model loader's to check (65, not 78)
     # Also for a fixed box: a landmark model searches the box with these hand models.
-    mediapipe, loc = models_dir() / "mediapipe", s["locate"]
+    # The hand models live beside the classifier (models/mediapipe/), else in models_dir().
+    beside = model.parent / "mediapipe"
+    mediapipe = beside if beside.is_dir() else models_dir() / "mediapipe"
+    loc = s["locate"]
     names = in_precision(trained_with(model), loc.hand_precision)
     loc = dataclasses.replace(
         loc,

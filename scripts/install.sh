@@ -79,15 +79,13 @@ if [ -d "$MODELS/mediapipe" ]; then
     done
 fi
 
-# The tracker and the landmark classifier need MediaPipe's full hand models.
+# The tracker needs the MediaPipe hand models the classifier was trained with (its json says;
+# the int8 copies come from `make models` on the workstation, never from the wheel).
 hands="$root$PREFIX/models/mediapipe"
-if [ ! -f "$hands/palm_detection_full.tflite" ] || [ ! -f "$hands/hand_landmark_full.tflite" ]; then
-    [ -f "$SRC/third_party/mediapipe/SHA256SUMS" ] \
-        || die "no MediaPipe hand models in $MODELS/mediapipe: run make models, then install again"
-    say "fetching the MediaPipe hand models (pinned wheel, sha256-checked) -> $hands"
-    PYTHONPATH="$SRC" "$venv/bin/python" -m devtools.fetch --dest "$hands" >&2 \
-        || die "could not fetch the MediaPipe hand models (make models)"
-fi
+needed=$("$venv/bin/python" -c 'import sys; from pathlib import Path; from edge.config_rules import trained_with; print(*trained_with(Path(sys.argv[1])).values())' "$MODELS/$MODEL.tflite" 2>/dev/null || echo "palm_detection_full.tflite hand_landmark_full.tflite")
+for name in $needed; do
+    [ -f "$hands/$name" ] || die "no $name in $MODELS/mediapipe: run make models, then install again"
+done
 
 subst() {
     sed -e "s|/opt/gesturepilot|$PREFIX|g" -e "s|/etc/gesturepilot|$SYSCONFDIR|g" \

@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 
 from devtools.demo import dump_toml
 from devtools.localbroker import free_port
+from edge.config_rules import trained_with
 from edge.paths import models_dir
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
@@ -128,13 +129,15 @@ def up_frames(frames_factory) -> Path:
 
 
 def shipped_pipeline(model: Path, mediapipe: Path) -> dict[str, dict]:
-    """Config sections for the shipped pipeline: landmark model + hand tracker (full models)."""
+    """Config sections for the shipped pipeline: landmark model + hand tracker with the hand
+    models the model's json says it was trained with (the config's defaults)."""
+    names = trained_with(model)
     return {
         "model": {"path": str(model)},
         "locate": {
             "method": "tracker",
-            "palm_model": str(mediapipe / "palm_detection_full.tflite"),
-            "landmark_model": str(mediapipe / "hand_landmark_full.tflite"),
+            "palm_model": str(mediapipe / names["palm_model"]),
+            "landmark_model": str(mediapipe / names["landmark_model"]),
         },
     }
 
