@@ -31,6 +31,12 @@ $(VENV)/.stamp-dev: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps 'djitellopy>=2.5'  # not its GUI opencv-python (pyproject.toml)
+	@if $(PIP) show -q opencv-python >/dev/null 2>&1; then \
+		echo "removing opencv-python (GUI) from an older venv; headless OpenCV only"; \
+		$(PIP) uninstall -q -y opencv-python; \
+		$(PIP) install -q --force-reinstall --no-deps "opencv-python-headless==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"; \
+	fi
 	$(call CHECKOUT_PTH,$(VENV))
 	touch $(VENV)/.stamp-edge $@
 
