@@ -24,6 +24,7 @@ from subscribers.sim_car import SimCar
 ACL = Path(__file__).resolve().parents[1] / "configs" / "mosquitto" / "gesturepilot.acl"
 LOGINS = {"car1": "pw-car1", "car2": "pw-car2", "vehicle-car1": "pw-vehicle-car1"}
 LOGINS["ros-bridge"] = "pw-ros-bridge"
+LOGINS["homeassistant"] = "pw-homeassistant"
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,42 @@ def test_the_ros_bridge_reads_every_devices_cmd_vel_and_nothing_else_and_writes_
         car.close()
         for pub in pubs:
             pub.close()
+
+
+def test_home_assistant_discovers_a_daemon_and_its_birth_message_gets_the_configs_again(
+    secured, pki
+):
+    pub = daemon(secured, pki, "car1", ha_discovery=True)
+    car = vehicle(secured, pki)
+    ha, got = raw(secured, pki, "homeassistant")
+    try:
+        ha.subscribe("homeassistant/+/gesturepilot_car1/#", qos=1)
+        ha.subscribe("gesturepilot/car1/gesture")
+        assert until(lambda: len(got) >= 3, 5), "HA reads the retained discovery configs"
+        configs = len(got)
+        ha.publish("homeassistant/status", "online", qos=1).wait_for_publish(2)
+        assert until(lambda: len(got) >= 2 * configs, 5), "the daemon hears HA's birth"
+        pub.gesture("peace", 0.9, time.time())
+        assert until(lambda: "gesturepilot/car1/gesture" in got, 3)
+        ha.publish("gesturepilot/car1/command", forged(2**42), qos=1).wait_for_publish(2)
+        ha.publish("homeassistant/sensor/gesturepilot_car2/x/config", "{}", qos=1, retain=True)
+        time.sleep(0.3)
+        assert retained(secured, pki, "homeassistant/sensor/gesturepilot_car2/#") == []
+        assert car.accepted == 0, "Home Assistant cannot command a vehicle"
+    finally:
+        ha.disconnect()
+        ha.loop_stop()
+        car.close()
+        pub.close()
+
+
+def retained(broker: LocalBroker, pki: Path, topic: str) -> list[str]:
+    client, got = raw(broker, pki, "homeassistant")
+    client.subscribe(topic)
+    time.sleep(0.4)
+    client.disconnect()
+    client.loop_stop()
+    return got
 
 
 def test_a_daemon_cannot_publish_under_another_device_id(secured, pki):
