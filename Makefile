@@ -178,7 +178,7 @@ deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit,
 	tar -czf $(BUNDLE) -C $(DEPLOY_BUILD) gesturepilot
 	@echo "bundle: $(BUNDLE)"
 
-kill-to-stop: venv  ## kill -9 the real daemon holding a gesture: time to stop per adapter -> bench/kill-to-stop.json
+kill-to-stop: venv  ## kill -9 the real daemon holding a gesture: time to stop per adapter -> bench/kill-to-stop.json, README table
 	$(PY) -m devtools.kill_to_stop --datasets $(DATASETS) --repeats 5 --out bench/kill-to-stop.json
 
 bench-preview: venv-edge  ## what the MJPEG preview costs the loop and per frame -> bench/preview.json

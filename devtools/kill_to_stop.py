@@ -186,12 +186,44 @@ def summary(times: list[float]) -> dict[str, Any]:
     return {"runs_ms": ms, "median_ms": round(statistics.median(ms), 1), "max_ms": max(ms)}
 
 
+STOPS_ON = {
+    "sim": ("sim car", "the Last Will (`status` offline); its own timeout 1.0 s otherwise"),
+    "car": ("GPIO car (gpiozero mock pins, all 0)", "the Last Will; its own timeout 1.0 s"),
+    "drone": ("Tello (djitellopy -> fake Tello, `land`)", "the Last Will; its own timeout 0.8 s"),
+    "cmd_vel": ("ROS 2 robot (cmd_vel via mqtt_client)", "no Twist for `cmd_vel_timeout` 0.5 s"),
+}
+
+
+def readme_table(result: dict[str, Any]) -> list[str]:
+    """The README's kill-to-stop table, from bench/kill-to-stop.json."""
+    runs = {len(a["runs_ms"]) for a in result["adapters"].values()}
+    rows = [
+        "| vehicle side | stops on | median | worst of " + "/".join(map(str, sorted(runs))) + " |",
+        "|---|---|---|---|",
+    ]
+    for name, a in result["adapters"].items():
+        what, why = STOPS_ON[name]
+        rows.append(f"| {what} | {why} | {a['median_ms']:.0f} ms | {a['max_ms']:.0f} ms |")
+    return rows
+
+
+def write_readme(readme: Path, result: dict[str, Any]) -> None:
+    """Render the `<!-- figures:kill-to-stop -->` block of `readme` from `result`."""
+    from convert.figures import render
+
+    readme.write_text(render(readme.read_text(), {"kill-to-stop": lambda: readme_table(result)}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path("bench/kill-to-stop.json"))
+    parser.add_argument("--readme", type=Path, help="render its table from --out, measure nothing")
     args = parser.parse_args(argv)
+    if args.readme:
+        write_readme(args.readme, json.loads(args.out.read_text()))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     result = {
         "what": "kill -9 of `gesture-edge run` holding a gesture -> the vehicle side stopped",
@@ -202,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "adapters": measure(args.datasets, args.repeats),
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_readme(Path("README.md"), result)
     print(json.dumps(result["adapters"], indent=2))
     return 0
 
