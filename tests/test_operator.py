@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
@@ -186,6 +191,37 @@ def test_a_held_operator_costs_what_one_tracked_hand_costs_even_with_a_second_ha
     held = model_runs(crowd, enabled=True)
     assert held[0] <= single[0] + 1 and held[1] <= single[1] + 1, (held, single)
     assert held[1] <= 60 * 1.5, "one landmark run per tracked frame, plus re-finds"
+
+
+def test_the_daemon_over_mqtt_reports_two_hands_and_the_held_operator_and_never_drives(
+    datasets: Path, tmp_path: Path, broker, recorder_factory
+):
+    other = person(datasets, OTHER, "1-hand", 23)
+    frames = two_people(person(datasets, OPERATOR, "2-hand", 8), other[:8])
+    frames += two_people(person(datasets, OPERATOR, "3-hand", 15), other[8:])
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, image in enumerate(frames):
+        cv2.imwrite(str(folder / f"{i:05d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    device = f"op-{uuid.uuid4().hex[:8]}"
+    config = tmp_path / "op.toml"
+    config.write_text(
+        f'[camera]\nbackend = "replay"\npath = "{folder}"\nfps = 10\n'
+        '[locate]\nmethod = "tracker"\n[operator]\nenabled = true\n[stats]\ninterval = 0.5\n'
+        f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\ndevice_id = "{device}"\n'
+    )
+    rec = recorder_factory(f"gesturepilot/{device}/#")
+    exe = Path(sys.executable).with_name("gesture-edge")
+    run = subprocess.run([exe, "run", "--config", config], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "operator takes control" in run.stderr
+    time.sleep(0.3)
+    commands = [m.json() for m in rec.on("command")]
+    assert [(c["command"], c["reason"]) for c in commands] == [("stop", "shutdown")]
+    stats = [m.json() for m in rec.on("stats")]
+    assert all(schemas.errors("stats", p) == [] for p in stats)
+    assert stats[-1]["hands"] == 2 and stats[-1]["operator_held"] is True
+    assert stats[-1]["operator_policy"] == "take_control"
 
 
 BAD = [
