@@ -76,11 +76,11 @@ class Run:
 
 
 @contextmanager
-def daemon(**operator: Any) -> Iterator[Run]:
+def daemon(method: str = "tracker", **operator: Any) -> Iterator[Run]:
     """The stages `gesture-edge run` builds (tracker, shipped model, car profile)."""
     cfg = parse_config(
         {
-            "locate": {"method": "tracker"},
+            "locate": {"method": method},
             "operator": operator,
             "safety": {"hold_timeout": HOLD},
         }
@@ -148,18 +148,17 @@ def test_losing_the_operator_stops_within_hold_timeout_and_releases_control(data
     assert all(c == "stop" for i, c in commands if i > stops[0]), "the second person never drives"
 
 
-@pytest.mark.parametrize("which", [0, 1])
-def test_largest_policy_follows_the_larger_hand_of_a_real_two_hand_frame(datasets: Path, which):
+@pytest.mark.parametrize(("which", "method"), [(0, "tracker"), (1, "tracker"), (1, "detector")])
+def test_largest_policy_follows_the_larger_hand_of_a_real_two_hand_frame(datasets, which, method):
     pairs = two_hand_frames(datasets, ("5-hand", "0-hand"))[which * 12 : which * 12 + 6]
-    with daemon(enabled=True, policy="largest") as run:
+    with daemon(method, enabled=True, policy="largest") as run:
         run.play([image for image, _ in pairs])
         stats = run.stats()
-    first = run.results[0].region
-    assert first is not None
-    sizes = [(b[2] - b[0]) * (b[3] - b[1]) for b in pairs[0][1]]
-    big = pairs[0][1][int(np.argmax(sizes))]
-    cx = (first.box[0] + first.box[2]) / 2
-    assert big[0] <= cx <= big[2], "control goes to the larger hand"
+    for result, (_, boxes) in zip(run.results, pairs, strict=True):
+        assert result.region is not None
+        big = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+        cx = (result.region.box[0] + result.region.box[2]) / 2
+        assert big[0] <= cx <= big[2], "control goes to the larger hand, and stays with it"
     assert stats["hands"] == 2 and stats["operator_held"] is True
 
 
