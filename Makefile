@@ -9,7 +9,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures bench-hands test-tflite-runtime
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures bench-hands kill-to-stop test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ $(VENV)/.stamp-dev: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps 'djitellopy>=2.5'  # not its GUI opencv-python (pyproject.toml)
+	@if $(PIP) show -q opencv-python >/dev/null 2>&1; then \
+		echo "removing opencv-python (GUI) from an older venv; headless OpenCV only"; \
+		$(PIP) uninstall -q -y opencv-python; \
+		$(PIP) install -q --force-reinstall --no-deps "opencv-python-headless==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"; \
+	fi
 	$(call CHECKOUT_PTH,$(VENV))
 	touch $(VENV)/.stamp-edge $@
 
@@ -171,6 +177,9 @@ deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit,
 	cp -r $(MODELS) $(DEPLOY_BUILD)/gesturepilot/models
 	tar -czf $(BUNDLE) -C $(DEPLOY_BUILD) gesturepilot
 	@echo "bundle: $(BUNDLE)"
+
+kill-to-stop: venv  ## kill -9 the real daemon holding a gesture: time to stop per adapter -> bench/kill-to-stop.json, README table
+	$(PY) -m devtools.kill_to_stop --datasets $(DATASETS) --repeats 5 --out bench/kill-to-stop.json
 
 bench-preview: venv-edge  ## what the MJPEG preview costs the loop and per frame -> bench/preview.json
 	$(PY) scripts/bench_preview.py --datasets $(DATASETS) --out bench/preview.json

@@ -13,7 +13,7 @@ from edge.classify import Classifier, build_classifier
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.commands import CommandMap
 from edge.config import Config
-from edge.locate import Locator, build_locator
+from edge.locate import Locator, build_locator, follow_operator
 from edge.loop import DaemonLoop, Sink, Stages
 from edge.mqtt import DuplicateDevice, Publisher
 from edge.notify import SystemdNotifier
@@ -93,7 +93,7 @@ def stages(
     """The daemon's stages around the I/O it is given (also what `make eval-sequences` runs)."""
     return Stages(
         camera=camera,
-        locator=locator,
+        locator=follow_operator(cfg, locator, classifier, clock),
         classifier=classifier,
         smoother=Smoother(cfg.smoothing, classifier.labels),
         commands=CommandMap.from_config(cfg.commands),

@@ -129,13 +129,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     except LocatorUnavailable as exc:
         log.error("%s", exc)
         return EX_RUNTIME
+    op = cfg.operator
+    who = (
+        f"{op.take_control!r} held {op.take_frames} frames" if op.policy != "largest" else "largest"
+    )
     log.info(
-        "%s: configuration is valid (model %s: %s on %s; camera %s)",
+        "%s: configuration is valid (model %s: %s on %s; camera %s; operator %s)",
         args.config,
         cfg.model.path,
         ", ".join(classifier.labels),
         classifier.runtime,
         cfg.camera.backend,
+        who if op.enabled else "off",
     )
     return EX_OK
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.config_rules import cross_field, map_keys_are_labels, resolve
+from edge.config_rules import cross_field, map_keys_are_labels, operator_rules, resolve
 from edge.runtime import RUNTIME_NAMES
 from edge.toml_sections import ConfigError as ConfigError  # re-exported: callers catch it here
 from edge.toml_sections import opt as opt
@@ -52,6 +52,17 @@ class DecisionConfig:
     min_motion_score: float | None = opt(None, 0.0, 1.0)  # a motion's own score
     reject_below: float | None = opt(None, 0.0, 1.0)  # top score below: `none` (unknown hand)
     min_index_reach: float | None = opt(None, 0.0, 3.0)  # a motion needs a stretched index
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """One operator among several hands (edge.hands.operator); needs a detector or tracker."""
+
+    enabled: bool = opt(False)
+    policy: str = opt("take_control", choices=("take_control", "largest"))
+    take_control: str = opt("peace")  # label held to take control (policy take_control)
+    take_frames: int = opt(5, 1, 300)  # consecutive confident frames it must be held
+    max_hands: int = opt(2, 2, 8)  # palms looked at per detection
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,7 @@ SECTIONS: dict[str, type] = {
     "model": ModelConfig,
     "locate": LocateConfig,
     "decision": DecisionConfig,
+    "operator": OperatorConfig,
     "smoothing": SmoothingConfig,
     "commands": CommandsConfig,
     "safety": SafetyConfig,
@@ -144,6 +156,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     locate: LocateConfig = field(default_factory=LocateConfig)
     decision: DecisionConfig = field(default_factory=DecisionConfig)
+    operator: OperatorConfig = field(default_factory=OperatorConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     commands: CommandsConfig = field(default_factory=CommandsConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
@@ -179,5 +192,6 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         sections = resolve(sections, errors)
         cross_field(sections, errors)
         map_keys_are_labels(sections, errors)
+        operator_rules(sections, errors)
     refuse(errors, source)
     return Config(**sections, source=source)

@@ -159,3 +159,36 @@ def _is_topic_level(text: str, allow_slash: bool) -> bool:
     return (
         bool(text) and not (set(text) & bad) and not text.startswith("/") and not text.endswith("/")
     )
+
+
+def operator_rules(s: dict[str, Any], errors: list[str]) -> None:
+    """`[operator]` needs a hand detector, and its take-control gesture must be a label of the
+    model that moves nothing (taking control must not itself drive the vehicle)."""
+    op = s["operator"]
+    if not op.enabled:
+        return
+    if s["locate"].method == "fixed":
+        errors.append(
+            "[operator] enabled: needs [locate] method = 'detector' or 'tracker' "
+            "(a fixed box sees one region, not hands)"
+        )
+    if op.policy != "take_control":
+        return
+    try:
+        labels = read_meta(s["model"].path).labels
+    except ModelError:
+        labels = None  # the model loader names the problem
+    if labels is not None and op.take_control not in labels:
+        errors.append(
+            f"[operator] take_control: {op.take_control!r} is not a label of the model "
+            f"(its labels: {', '.join(labels)})"
+        )
+    from edge.commands import STOP, CommandMap  # lazily: edge.commands imports edge.config
+
+    command = CommandMap.from_config(s["commands"]).command_for(op.take_control)
+    if command not in (None, STOP):
+        errors.append(
+            f"[operator] take_control: {op.take_control!r} is the command {command!r} "
+            f"([commands] profile {s['commands'].profile!r}); taking control must not move "
+            "the vehicle: pick a gesture that maps to no command or to stop, or unmap it"
+        )

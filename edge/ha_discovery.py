@@ -51,6 +51,24 @@ class HaDiscovery:
             "sw_version": __version__,
         }
 
+    @property
+    def status_topic(self) -> str:
+        """Where Home Assistant publishes its birth (`online`) and will (`offline`) messages."""
+        return f"{self.prefix}/status"
+
+    def on_connect(self, client: mqtt.Client) -> None:
+        """Publish the configs (retained: a broker may have lost them) and listen for HA's birth."""
+        client.subscribe(self.status_topic, qos=1)
+        self.publish(client)
+
+    def on_status(self, client: mqtt.Client, msg: mqtt.MQTTMessage) -> None:
+        """Home Assistant came online (it restarted, or its broker link did): publish the
+        configs again, as HA's MQTT discovery asks. A retained `online` was there before this
+        connect, whose publish already covered it."""
+        if bytes(msg.payload).strip() == b"online" and not msg.retain:
+            log.info("Home Assistant is online again: discovery configs re-published")
+            self.publish(client)
+
     def topic(self, component: str, object_id: str) -> str:
         return f"{self.prefix}/{component}/{self.node}/{_slug(object_id)}/config"
 

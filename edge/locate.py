@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edge.artifact import ModelError
 from edge.types import Frame, HandRegion
 
 if TYPE_CHECKING:
+    from edge.classify import Classifier
+    from edge.clock import Clock
     from edge.config import Config
 
 
@@ -16,6 +18,10 @@ class Locator(Protocol):
     """Finds the hand in a frame; None when there is no hand."""
 
     def locate(self, frame: Frame) -> HandRegion | None: ...
+
+    def in_view(self) -> dict[str, Any]:
+        """What the locator knows of the hands in view, for the stats payload (may be empty)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -60,6 +66,9 @@ class FixedBoxLocator:
             box = (fx0 * w, fy0 * h, fx1 * w, fy1 * h)
         return HandRegion(box=inner_box(box, self._margin))
 
+    def in_view(self) -> dict[str, Any]:
+        return {}  # a fixed box does not know how many hands there are
+
     def close(self) -> None:
         pass
 
@@ -92,3 +101,19 @@ def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
         return hands.build_hand_locator(loc, cfg.model.num_threads)
     except ValueError as exc:  # a hand model that cannot be loaded: bad data, not a restart
         raise ModelError(f"[locate] method = {loc.method!r}: {exc}") from exc
+
+
+def follow_operator(cfg: Config, locator: Locator, classifier: Classifier, clock: Clock) -> Locator:
+    """`locator` itself, or, with `[operator] enabled`, one that follows a single operator.
+
+    Raises:
+        LocatorUnavailable: `[operator] enabled` with a locator that finds no hands.
+    """
+    if not cfg.operator.enabled:
+        return locator
+    from edge.hands.locator import HandLocator  # the config refuses an operator without hands
+    from edge.hands.operator import OperatorLocator, OperatorOptions
+
+    if not isinstance(locator, HandLocator):
+        raise LocatorUnavailable("[operator] enabled needs [locate] method = detector or tracker")
+    return OperatorLocator(locator, classifier, OperatorOptions.from_config(cfg), clock)

@@ -204,5 +204,6 @@ class DaemonLoop:
                 stalled=s.safety.stalled,
                 stalls=s.safety.stalls,
                 unreadable_frames=s.camera.unreadable,
+                **s.locator.in_view(),
             )
         )

@@ -145,8 +145,8 @@ class Publisher:
         client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link)
         self.link.announce()  # at once: a daemon already there hears of this one
         client.publish(self.topic("status"), ONLINE, qos=self.cfg.qos, retain=True)
-        if self._ha is not None:  # retained, on every connect: a broker may have lost them
-            self._ha.publish(client)
+        if self._ha is not None:  # configs on every connect, and on every HA birth message
+            self._ha.on_connect(client)
         if self._ever_connected:
             self.reconnects += 1
         self._ever_connected = True
@@ -186,6 +186,8 @@ class Publisher:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.topic("link"):
             self.link.on_probe(bytes(msg.payload))
+        elif self._ha is not None and msg.topic == self._ha.status_topic:
+            self._ha.on_status(client, msg)
 
     def _publish(self, name: str, payload: str, props: Properties, force: bool = False) -> bool:
         if not self._connected.is_set():

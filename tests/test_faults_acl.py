@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,6 +23,8 @@ from subscribers.sim_car import SimCar
 
 ACL = Path(__file__).resolve().parents[1] / "configs" / "mosquitto" / "gesturepilot.acl"
 LOGINS = {"car1": "pw-car1", "car2": "pw-car2", "vehicle-car1": "pw-vehicle-car1"}
+LOGINS["ros-bridge"] = "pw-ros-bridge"
+LOGINS["homeassistant"] = "pw-homeassistant"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def tls(pki: Path) -> dict[str, str]:
     }
 
 
-def daemon(broker: LocalBroker, pki: Path, device: str) -> Publisher:
+def daemon(broker: LocalBroker, pki: Path, device: str, **extra: Any) -> Publisher:
     cfg = MqttConfig(
         host="127.0.0.1",
         port=broker.port,
@@ -55,6 +58,7 @@ def daemon(broker: LocalBroker, pki: Path, device: str) -> Publisher:
         username=device,
         password=LOGINS[device],
         **tls(pki),
+        **extra,
     )
     pub = Publisher(cfg)
     pub.start()
@@ -144,6 +148,71 @@ def test_a_vehicle_reads_nothing_of_another_daemon(secured, pki):
         client.disconnect()
         client.loop_stop()
         pub.close()
+
+
+def test_the_ros_bridge_reads_every_devices_cmd_vel_and_nothing_else_and_writes_nothing(
+    secured, pki
+):
+    pubs = [daemon(secured, pki, device, cmd_vel=True) for device in ("car1", "car2")]
+    car = vehicle(secured, pki)
+    bridge, got = raw(secured, pki, "ros-bridge")
+    try:
+        # what mqtt_client subscribes to for configs/ros2/mqtt_client.yaml, and more it must not get
+        for topic in ("gesturepilot/+/cmd_vel", "mqtt_client/ros_msg_type/gesturepilot/+/cmd_vel",
+                      "gesturepilot/+/command", "gesturepilot/+/status"):  # fmt: skip
+            bridge.subscribe(topic, qos=0)
+        time.sleep(0.3)
+        cmd = Command(command="forward", gesture="up", confidence=0.9, ts=time.time())
+        assert until(lambda: all(p.command(cmd) for p in pubs) and len(set(got)) >= 2, 5)
+        assert set(got) == {"gesturepilot/car1/cmd_vel", "gesturepilot/car2/cmd_vel"}
+        time.sleep(0.3)
+        accepted = car.accepted
+        for topic in ("gesturepilot/car1/command", "gesturepilot/car1/cmd_vel"):
+            bridge.publish(topic, forged(2**41), qos=1).wait_for_publish(2)
+        time.sleep(0.5)
+        assert car.accepted == accepted and car.rejected == 0  # the forgery never arrived
+    finally:
+        bridge.disconnect()
+        bridge.loop_stop()
+        car.close()
+        for pub in pubs:
+            pub.close()
+
+
+def test_home_assistant_discovers_a_daemon_and_its_birth_message_gets_the_configs_again(
+    secured, pki
+):
+    pub = daemon(secured, pki, "car1", ha_discovery=True)
+    car = vehicle(secured, pki)
+    ha, got = raw(secured, pki, "homeassistant")
+    try:
+        ha.subscribe("homeassistant/+/gesturepilot_car1/#", qos=1)
+        ha.subscribe("gesturepilot/car1/gesture")
+        assert until(lambda: len(got) >= 3, 5), "HA reads the retained discovery configs"
+        configs = len(got)
+        ha.publish("homeassistant/status", "online", qos=1).wait_for_publish(2)
+        assert until(lambda: len(got) >= 2 * configs, 5), "the daemon hears HA's birth"
+        pub.gesture("peace", 0.9, time.time())
+        assert until(lambda: "gesturepilot/car1/gesture" in got, 3)
+        ha.publish("gesturepilot/car1/command", forged(2**42), qos=1).wait_for_publish(2)
+        ha.publish("homeassistant/sensor/gesturepilot_car2/x/config", "{}", qos=1, retain=True)
+        time.sleep(0.3)
+        assert retained(secured, pki, "homeassistant/sensor/gesturepilot_car2/#") == []
+        assert car.accepted == 0, "Home Assistant cannot command a vehicle"
+    finally:
+        ha.disconnect()
+        ha.loop_stop()
+        car.close()
+        pub.close()
+
+
+def retained(broker: LocalBroker, pki: Path, topic: str) -> list[str]:
+    client, got = raw(broker, pki, "homeassistant")
+    client.subscribe(topic)
+    time.sleep(0.4)
+    client.disconnect()
+    client.loop_stop()
+    return got
 
 
 def test_a_daemon_cannot_publish_under_another_device_id(secured, pki):

@@ -63,6 +63,9 @@ class Box:
     def locate(self, frame: Frame) -> HandRegion:
         return HandRegion(box=(0, 0, 8, 8))
 
+    def in_view(self) -> dict[str, int]:
+        return {"hands": 1}
+
     def close(self) -> None: ...
 
 

@@ -204,3 +204,28 @@ def test_ha_remove_without_a_broker_fails_with_exit_1(tmp_path):
     conf = tmp_path / "edge.toml"
     conf.write_text(f'[mqtt]\nhost = "127.0.0.1"\nport = {free_port()}\n')
     assert main(["ha-remove", "--config", str(conf)]) == 1
+
+
+def test_home_assistants_birth_message_makes_the_device_publish_its_configs_again(broker):
+    cfg = mqtt_cfg(broker, ha_discovery=True)
+    rec = Recorder(broker, f"homeassistant/+/gesturepilot_{cfg.device_id}/#")
+    ha = Recorder(broker, "homeassistant/status")  # its client stands in for Home Assistant
+    with Publisher(cfg, labels=LABELS) as pub:
+        assert pub.wait_connected(10)
+        count = 3 + len(LABELS)
+        configs(rec, count)
+        time.sleep(0.3)
+        first = len(rec.messages)
+        assert first == count
+        ha._client.publish("homeassistant/status", "offline", qos=1).wait_for_publish(2)
+        time.sleep(0.5)
+        assert len(rec.messages) == first, "HA going offline asks for nothing"
+        ha._client.publish("homeassistant/status", "online", qos=1).wait_for_publish(2)
+        deadline = time.monotonic() + 5
+        while len(rec.messages) < 2 * count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        again = rec.messages[first:]
+        assert {m.topic for m in again} == {m.topic for m in rec.messages[:first]}
+        assert all(m.payload and m.qos == 1 for m in again)
+    ha.close()
+    rec.close()

@@ -47,3 +47,13 @@ def test_the_readme_example_subscriber_follows_the_daemon_and_stops_when_it_goes
         pub.close()  # status=offline
         assert until(lambda: robot.log == ["forward", "stop"])
     assert robot.reason == "daemon offline"
+
+
+def test_the_readme_ros2_bridge_params_are_the_shipped_params_file(repo_root):
+    import yaml
+
+    text = (repo_root / "README.md").read_text()
+    section = text.split("## Integrations", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    shipped = yaml.safe_load((repo_root / "configs/ros2/mqtt_client.yaml").read_text())
+    assert yaml.safe_load(block) == {"bridge": shipped["/**/*"]["ros__parameters"]["bridge"]}

@@ -4,6 +4,9 @@ or hovering on every failsafe. Commands come from the real Publisher through a r
 
 from __future__ import annotations
 
+import importlib.metadata
+import subprocess
+import sys
 import time
 import uuid
 
@@ -181,3 +184,13 @@ def test_takeoff_while_flying_hovers_instead_of_keeping_the_last_motion(
         send(publisher, "takeoff")
         assert until(lambda: tello.rc == (0, 0, 0, 0)) and tello.flying
     assert tello.sequence().count("takeoff") == 1
+
+
+def test_djitellopy_is_installed_beside_headless_opencv_only():
+    # djitellopy requires the GUI opencv-python; make venv installs it with --no-deps, as
+    # `make install VEHICLE=drone` does, so one cv2 (the headless one) is installed
+    assert importlib.metadata.version("opencv-python-headless")
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution("opencv-python")
+    # and it works without it: what it imports (av, numpy) is there
+    subprocess.run([sys.executable, "-c", "import djitellopy.tello"], check=True)

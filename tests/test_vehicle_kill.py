@@ -3,21 +3,26 @@ gpiozero's mock pins, Tello through djitellopy) stops. The kernel closes the kil
 socket, so mosquitto publishes the Last Will (`status=offline`) at once and the vehicle stops on
 it; the vehicle's own timeout is the bound (it covers a daemon that dies without its socket
 closing: power loss, a cut link, where the Will waits 1.5 x keepalive). Prints the measured
-kill-to-stop time per adapter."""
+kill-to-stop time per adapter; `make kill-to-stop` (devtools/kill_to_stop.py) records it for the
+real daemon into bench/kill-to-stop.json."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from devtools import kill_to_stop as bench
 from devtools.fake_tello import FakeTello, loopback_host
+from devtools.scripted_frames import write_frame_sequence
 from subscribers.drone import Drone, connect_tello
 from subscribers.gpio_car import GpioCar
 from subscribers.sim_car import SimCar
@@ -29,7 +34,7 @@ HOLDER = textwrap.dedent(
     from edge.mqtt import Publisher
     from edge.types import Command
     host, port, device, commands = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
-    pub = Publisher(MqttConfig(host=host, port=port, device_id=device))
+    pub = Publisher(MqttConfig(host=host, port=port, device_id=device, cmd_vel=True))
     pub.start()
     pub.wait_connected(10)
     while not pub.confirmed():
@@ -124,6 +129,29 @@ def test_kill_9_of_the_daemon_lands_the_tello_within_its_timeout(broker, device)
     assert tello.sequence()[-2:] == ["rc 0 0 0 0", "land"]
 
 
+def test_kill_9_of_the_daemon_stops_a_ros2_robot_within_its_cmd_vel_timeout(broker, device):
+    # mqtt_client forwards Twists only; diff_drive_controller stops cmd_vel_timeout after the last
+    watch = bench.CmdVelWatch(broker, device)
+    try:
+        took = kill_to_stop(broker, device, ["forward"], watch.moving, watch.stopped)
+    finally:
+        watch.close()
+    print(f"cmd_vel: kill -9 -> no Twist for {bench.CMD_VEL_TIMEOUT} s after {took:.3f} s")
+    assert took <= bench.CMD_VEL_TIMEOUT + 0.1
+
+
+def test_kill_9_of_the_real_daemon_replaying_real_frames_stops_the_gpio_car(
+    broker, device, datasets, tmp_path
+):
+    write_frame_sequence(datasets, tmp_path / "frames", [("up", 40)], seed=1)
+    cfg = bench.daemon_config(tmp_path, broker, device, "car")
+    exe = str(Path(sys.executable).with_name("gesture-edge"))
+    with bench.vehicle("car", broker, device) as probe:
+        took = bench.kill_to_stop([exe, "run", "--config", str(cfg)], probe)
+    print(f"gesture-edge run: kill -9 -> all pins 0 in {took:.3f} s")
+    assert took <= 1.0 + 0.2
+
+
 def test_a_frozen_daemon_whose_socket_stays_open_stops_the_car_on_its_timeout(broker, device):
     # SIGSTOP: no more commands and no Last Will (the broker still sees a live socket)
     pins = MockFactory(pin_class=MockPWMPin)
@@ -139,3 +167,12 @@ def test_a_frozen_daemon_whose_socket_stays_open_stops_the_car_on_its_timeout(br
         )
     print(f"car, daemon frozen (SIGSTOP): all pins 0 in {took:.3f} s ({car.reason})")
     assert 0.5 - 0.1 <= took <= 1.0 + 0.2 and car.reason.startswith("no command for")
+
+
+def test_the_readme_kill_to_stop_table_is_rendered_from_the_committed_json(repo_root):
+    from convert.figures import BLOCK
+
+    result = json.loads((repo_root / "bench/kill-to-stop.json").read_text())
+    blocks = {m["name"]: m["body"] for m in BLOCK.finditer((repo_root / "README.md").read_text())}
+    assert blocks["kill-to-stop"] == "\n".join(bench.readme_table(result)) + "\n"
+    assert set(result["adapters"]) == {"sim", "car", "drone", "cmd_vel"}

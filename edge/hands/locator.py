@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,7 @@ class HandLocator:
         self.redetect_every = redetect_every
         self._roi: Roi | None = None
         self._tracked = 0
+        self.hands = 0  # palms at the last detection (at least the tracked hand)
 
     @property
     def palm_runs(self) -> int:
@@ -70,7 +72,9 @@ class HandLocator:
         return self.palm.runs
 
     def _detect(self, image: np.ndarray) -> HandLandmarks | None:
-        for palm in self.palm.detect(image)[:1]:
+        palms = self.palm.detect(image)
+        self.hands = len(palms)
+        for palm in palms[:1]:
             hand = self.landmarks.run(image, palm.roi)
             if hand.presence >= self.min_presence:
                 return hand
@@ -88,6 +92,8 @@ class HandLocator:
                 hand = self._track(image)  # the safety-net detection missed a tracked hand
             self._tracked = 0
         self._roi = roi_from_landmarks(hand.points) if hand is not None else None
+        if hand is not None:
+            self.hands = max(self.hands, 1)
         return hand
 
     def _track(self, image: np.ndarray) -> HandLandmarks | None:
@@ -100,6 +106,10 @@ class HandLocator:
         """The hand in a frame (box, angle, landmarks, handedness), or None."""
         hand = self.find(frame.image)
         return None if hand is None else region_from(hand, frame.image.shape)
+
+    def in_view(self) -> dict[str, Any]:
+        """For the stats payload: hands at the last palm detection (this locator follows one)."""
+        return {"hands": self.hands}
 
     def reset(self) -> None:
         """Forget the tracked hand (the next frame runs the palm detector)."""
