@@ -26,11 +26,12 @@ $(VENV)/.stamp-edge: pyproject.toml
 	$(call CHECKOUT_PTH,$(VENV))
 	touch $@
 
-# Everything: TensorFlow for convert/, pytest and ruff.
-$(VENV)/.stamp-dev: pyproject.toml
+# Everything: convert/ (its own distribution, gesturepilot-convert: TensorFlow, the
+# gesture-convert command), pytest, ruff and mypy.
+$(VENV)/.stamp-dev: pyproject.toml convert/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev]' -e ./convert
 	$(PIP) install -q --no-deps 'djitellopy>=2.5'  # not its GUI opencv-python (pyproject.toml)
 	@if $(PIP) show -q opencv-python >/dev/null 2>&1; then \
 		echo "removing opencv-python (GUI) from an older venv; headless OpenCV only"; \
@@ -130,7 +131,7 @@ bench-hands: venv-edge models  ## per-stage time of palm detector, landmark mode
 	$(PY) -m devtools.hands_bench --datasets $(DATASETS) --out bench/hands.json
 
 clean:  ## remove the venv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info convert/*.egg-info convert/build
 
 # --- Device install and deploy (docs/deploy.md). The logic lives in scripts/install.sh so the
 # deploy bundle can run it on a Pi that has no make.
