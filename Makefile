@@ -119,7 +119,7 @@ eval-hand-int8: venv models  ## int8 vs float hand models on validation/lockbox 
 	$(PY) -m convert.handquant_eval --datasets $(DATASETS) --out models/hand-models-int8.json
 
 reference-landmarks: venv models  ## train the shipped landmark classifier, lockbox + leave-one-source-out (~15 min, not CI)
-	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
+	$(PY) -m convert.landmarks.reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
 
 figures: venv-edge  ## regenerate README/docs figures from the committed model and sequence json
 	$(PY) -m convert.figures

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convert.data import load_folder
 from edge.crops import prepare
 from edge.tflite_model import TFLiteModel
 
@@ -51,8 +52,6 @@ def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.bench`: time the model at 1 and 2 threads, write a JSON."""
-    from convert.data import load_folder
-
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", type=Path, default=Path("models/gestures-image.tflite"))
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))

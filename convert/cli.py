@@ -14,10 +14,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from convert.augment import AugmentSettings
 from convert.data import DataError
+from convert.evaluate import (
+    float_inputs,
+    metrics,
+    open_tflite,
+    plot_confusion,
+    predict_with,
+    warn_if_constant,
+)
+from convert.export import ParityError, Thresholds, check_output, input_spec_for
 from convert.inputs import load_data
-from convert.landmarks_cli import add_parser as add_landmarks_parser
-from convert.landmarks_cli import cmd_landmarks
+from convert.landmarks.cli import add_parser as add_landmarks_parser
+from convert.landmarks.cli import cmd_landmarks
+from convert.pipeline import order_labels, quantize_and_export, train_and_export
+from convert.report import write_report
+from convert.train import TrainSettings, encode
 from edge.artifact import ModelError
 from edge.cli import version
 
@@ -133,11 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """`train`: data -> split -> train -> int8 artefact + report."""
-    from convert.augment import AugmentSettings
-    from convert.export import Thresholds
-    from convert.pipeline import train_and_export
-    from convert.train import TrainSettings
-
     settings = TrainSettings(
         size=args.size,
         width=args.width,
@@ -185,9 +193,6 @@ def _load_keras(path: Path) -> Any:
 
 def cmd_quantize(args: argparse.Namespace) -> int:
     """`quantize`: a user's .keras/.h5 -> verified int8 artefact + report."""
-    from convert.export import Thresholds, check_output, input_spec_for
-    from convert.pipeline import order_labels, quantize_and_export
-
     model = _load_keras(args.keras)
     spec = input_spec_for(model, args.pixel_scale, args.pixel_offset, args.margin)
     size = spec.shape[1]
@@ -204,16 +209,6 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`evaluate`: the int8 model on a labelled folder, as the device runs it."""
-    from convert.evaluate import (
-        float_inputs,
-        metrics,
-        open_tflite,
-        plot_confusion,
-        predict_with,
-        warn_if_constant,
-    )
-    from convert.train import encode
-
     with open_tflite(args.model) as model:  # a broken or mismatched artefact: 65, first
         meta = model.meta
         labels = list(meta.labels)
@@ -236,8 +231,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`report`: rewrite NAME.md/NAME.png from NAME.json."""
-    from convert.report import write_report
-
     try:
         write_report(args.model)
     except (OSError, ValueError, KeyError) as exc:
@@ -277,7 +270,6 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from convert.export import ParityError
 
     try:
         return COMMANDS[args.command](args)

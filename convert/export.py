@@ -19,6 +19,7 @@ from convert.evaluate import (
     warn_if_constant,
 )
 from convert.quantize import float_tflite_size, to_int8_tflite, write_tflite
+from convert.train import encode
 from edge.artifact import InputSpec, write_meta
 from edge.runtime import load_interpreter
 
@@ -118,8 +119,6 @@ def export(
         ParityError: agreement or accuracy drop break `thresholds`; the pair is then kept as
             NAME.rejected.{tflite,json} and an existing NAME.tflite is left as it was.
     """
-    from convert.train import encode
-
     check_output(model, labels)
     final = Path(out).with_suffix(".tflite")
     out = rejected_path(final)  # staged here; moved to `final` only when parity holds

@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from convert.handquant import int8_name
-from convert.landmarks import Landmarks
-from convert.landmarks_eval import device_predictions
-from convert.sources import photos, split_of
+from convert.landmarks.evaluate import device_predictions
+from convert.landmarks.points import Landmarks
+from convert.landmarks.sources import photos, split_of
 from convert.subhih import Shot, read_shots
 from edge.artifact import read_meta
 from edge.crops import read_rgb

@@ -22,7 +22,10 @@ import numpy as np
 
 from convert.boxes import load_boxes
 from convert.data import Dataset, concat, load_folder
+from convert.export import ParityError, Thresholds
+from convert.pipeline import train_and_export
 from convert.subhih import SESSION_GROUPS
+from convert.train import TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +102,6 @@ NOTES = [
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.reference --datasets ../shared/datasets --out models/gestures-image`."""
-    from convert.export import ParityError, Thresholds
-    from convert.pipeline import train_and_export
-    from convert.train import TrainSettings
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--out", type=Path, default=Path("models/gestures-image.tflite"))

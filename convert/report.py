@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.evaluate import plot_confusion
+from convert.figures import decision, headline, per_source
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ def _confusion_table(matrix: list[list[int]], labels: list[str]) -> list[str]:
 
 def _across_people(meta: dict[str, Any], png: str) -> list[str]:
     """Landmark models: the lockbox (by source) and leave-one-source-out figures first."""
-    from convert.figures import decision, headline, per_source
-
     lock = meta["metrics"]["lockbox"]
     lines = ["## Across people: lockbox and leave-one-source-out", "", *headline(meta), ""]
     if "decision" in meta and "choices" in meta.get("source", {}):

@@ -13,6 +13,7 @@ import numpy as np
 
 from convert.augment import AugmentSettings, flip_swap, make_augmenter
 from convert.data import DataError, Dataset
+from convert.model import build_model
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,6 @@ def train(
         (the best model reloaded from `checkpoint`, the training history).
     """
     import keras
-
-    from convert.model import build_model
 
     seed_everything(settings.seed)
     y_train, y_eval = encode(train_data, labels), encode(eval_data, labels)

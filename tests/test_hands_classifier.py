@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from convert.boxes import background_boxes
-from convert.landmarks_train import predict_int8
+from convert.landmarks.train import predict_int8
 from edge.crops import crop, read_rgb, square_box
 from edge.hands.classifier import LandmarkClassifier
 from edge.hands.features import (
@@ -178,7 +178,7 @@ def test_gesture_convert_landmarks_refuses_bad_data(tmp_path: Path) -> None:
 def test_a_landmark_model_at_chance_level_is_warned_about(kinivi_split, tmp_path: Path, caplog):
     import keras
 
-    from convert.landmarks_train import EvalSets, export_landmarks
+    from convert.landmarks.train import EvalSets, export_landmarks
     from edge.hands.features import NUM_FEATURES
 
     train, ev = kinivi_split

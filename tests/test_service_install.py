@@ -201,7 +201,7 @@ def test_the_workstation_wheel_holds_convert_and_its_command(repo_root, tmp_path
         scripts = whl.read(entry_points).decode()
     packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert packages == {"convert"}, packages
-    assert "convert/cli.py" in names and "convert/lockbox.toml" in names
+    assert "convert/cli.py" in names and "convert/landmarks/lockbox.toml" in names
     assert "gesture-convert = convert.cli:main" in scripts
 
 

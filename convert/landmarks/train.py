@@ -20,13 +20,14 @@ from convert.export import (
     rejected_path,
     tensor_info,
 )
-from convert.landmarks import Landmarks
-from convert.landmarks_eval import device_predictions, scored
+from convert.landmarks.evaluate import device_predictions, scored
+from convert.landmarks.points import Landmarks
+from convert.landmarks.sources import source_of
 from convert.quantize import float_tflite_size, to_int8_tflite, write_tflite
-from convert.sources import source_of
 from edge.artifact import write_meta
 from edge.hands.decide import SAFE, DecisionRule
 from edge.hands.features import FEATURES, NUM_FEATURES, expand
+from edge.tflite_model import TFLiteModel
 
 log = logging.getLogger(__name__)
 LANDMARK_PARITY = Thresholds(min_agreement=0.99, max_accuracy_drop=1.0)
@@ -139,8 +140,6 @@ def fit(train: Landmarks, names: list[str], settings: MlpSettings, verbose: int 
 
 def predict_int8(tflite_path: Path, x: np.ndarray) -> np.ndarray:
     """Probabilities of the int8 artefact through the device's `TFLiteModel`."""
-    from edge.tflite_model import TFLiteModel
-
     with TFLiteModel(tflite_path, num_threads=1) as model:
         return np.stack([model.predict(v[None]) for v in x]) if len(x) else np.zeros((0, 0))
 

@@ -9,8 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from convert.data import DataError, concat
+from convert.data import DataError, concat, parse_label_map
+from convert.export import Thresholds
 from convert.inputs import load_data
+from convert.landmarks.points import augment, extract, join, load_keypoint_csv, open_finder
+from convert.landmarks.train import EvalSets, MlpSettings, export_landmarks, fit
+from convert.reference import rotated_pointing
+from convert.report import write_report
+from convert.split import group_split
 from edge.hands.keypoints import KeypointError, read_label_names
 
 log = logging.getLogger(__name__)
@@ -62,10 +68,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
-
-    from convert.reference import rotated_pointing
-    from convert.split import group_split
-
+    """The image data (with rotated `up` copies if asked) split by group."""
     parts = [load_data(args, SIZE, path) for path in args.data]
     data = concat(parts) if len(parts) > 1 else parts[0]
     if args.derive_directions:
@@ -95,17 +98,6 @@ def _held_rows(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarr
 
 def cmd_landmarks(args: argparse.Namespace) -> int:
     """Run `gesture-convert landmarks` (see `add_parser`); returns the exit code."""
-    from convert.export import Thresholds
-    from convert.landmarks import (
-        augment,
-        extract,
-        join,
-        load_keypoint_csv,
-        open_finder,
-    )
-    from convert.landmarks_train import EvalSets, MlpSettings, export_landmarks, fit
-    from convert.report import write_report
-
     if not args.data and not args.keypoints:
         raise DataError("give --data (images) and/or --keypoints (CSV)")
     train_parts, ev, describe, sources = [], None, {}, []
@@ -117,8 +109,6 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         ev = extract(split.eval, finder)
         sources.append(source)
     if args.keypoints:
-        from convert.data import parse_label_map
-
         try:
             names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
         except KeypointError as exc:

@@ -1,6 +1,6 @@
 """Where each landmark row comes from, and which side of the by-source split it is on.
 
-The split is written down once in `convert/lockbox.toml` (lockbox / validation; the rest
+The split is written down once in `convert/landmarks/lockbox.toml` (lockbox / validation; the rest
 trains) and read only here. Groups name their source: `community:OWNER/NAME` (a
 community-keypoints repo), `kinivi`, `subhih:SESSION`, `shimaazizi:N`.
 """
@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
-from convert.landmarks import KINIVI_MAP, Landmarks, extract, open_finder, relabel_pointing
+from convert.landmarks.points import KINIVI_MAP, Landmarks, extract, open_finder, relabel_pointing
+from convert.reference import build
 from edge.hands.features import mirror
 from edge.hands.keypoints import read_keypoints, read_label_names
 
@@ -75,8 +76,6 @@ def kinivi(datasets: Path) -> Landmarks:
 def photos(datasets: Path, cache: Path, palm: str, marks: str) -> Landmarks:
     """Landmarks of the photo datasets (subhih-hands boxes + backgrounds, shimaazizi-4gest,
     rotated `up` crops), drawn by the device's own hand finder; cached per hand model."""
-    from convert.reference import build
-
     path = cache / "photos.npz"
     if path.is_file():
         z = np.load(path)

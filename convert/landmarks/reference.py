@@ -2,10 +2,11 @@
 
 Data: community-keypoints (43 projects' own recordings), kinivi-keypoints, and the photo sets
 (subhih-hands boxes and backgrounds, shimaazizi-4gest, rotated `up` crops for left/right/down)
-turned into landmarks by the device's own hand finder. Split by SOURCE as `convert/lockbox.toml`
-says: every choice (the MediaPipe model size, the decision thresholds) is made on `validation`;
-`lockbox` is measured once, at the end, and never feeds a choice. Leave-one-source-out: the
-sources are dealt into folds, and each source is scored by a model trained without its fold.
+turned into landmarks by the device's own hand finder. Split by SOURCE as
+`convert/landmarks/lockbox.toml` says: every choice (the MediaPipe model size, the decision
+thresholds) is made on `validation`; `lockbox` is measured once, at the end, and never feeds a
+choice. Leave-one-source-out: the sources are dealt into folds, and each source is scored by a
+model trained without its fold.
 """
 
 from __future__ import annotations
@@ -19,20 +20,20 @@ from typing import Any
 
 import numpy as np
 
-from convert.landmarks import (
+from convert.landmarks.calibrate import calibrate, calibration_sets
+from convert.landmarks.evaluate import device_predictions, scored
+from convert.landmarks.points import (
     Landmarks,
     augment,
     clean_pointing,
     hard_views,
     join,
 )
-from convert.landmarks_calibrate import calibrate, calibration_sets
-from convert.landmarks_eval import device_predictions, scored
-from convert.landmarks_train import EvalSets, MlpSettings, encode_labels, export_landmarks, fit
+from convert.landmarks.sources import community, kinivi, photos, source_of, split_of
+from convert.landmarks.train import EvalSets, MlpSettings, encode_labels, export_landmarks, fit
 from convert.quantize import to_float_tflite, write_tflite
 from convert.reference import LABELS
 from convert.report import write_report
-from convert.sources import community, kinivi, photos, source_of, split_of
 from edge.hands.decide import DecisionRule
 from edge.hands.features import expand
 
@@ -104,7 +105,7 @@ def leave_one_source_out(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m convert.landmarks_reference --datasets DIR --out models/gestures-landmarks`."""
+    """`python -m convert.landmarks.reference --datasets DIR --out models/gestures-landmarks`."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--out", type=Path, default=Path("models/gestures-landmarks.tflite"))
@@ -190,7 +191,8 @@ def describe(
         "data": "community-keypoints (43 projects) + kinivi-keypoints + subhih-hands and "
         "shimaazizi-4gest photos (landmarks by the device's hand finder)",
         "split": {
-            "method": "by source, fixed in convert/lockbox.toml (lockbox never used for a choice)",
+            "method": "by source, fixed in convert/landmarks/lockbox.toml "
+            "(lockbox never used for a choice)",
             "validation_sources": per_side["validation"],
             "lockbox_sources": per_side["lockbox"],
             "rows": {s: int(np.sum(side == s)) for s in ("train", "validation", "lockbox")},
@@ -220,7 +222,7 @@ def describe(
             "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
             "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
             "turns, relabelled), per-point noise, plus the hard views of the training sources' "
-            "safe hands (convert.landmarks.hard_views); class- and source-balanced weights, "
+            "safe hands (convert.landmarks.points.hard_views); class- and source-balanced weights, "
             "safe classes weighted x2.",
             "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
             "of the lockbox subhih sessions.",
