@@ -24,7 +24,8 @@ from convert.evaluate import (
     predict_with,
     warn_if_constant,
 )
-from convert.export import ParityError, Thresholds, check_output, input_spec_for
+from convert.export import ParityError, Thresholds, check_output
+from convert.images import input_spec_for
 from convert.inputs import load_data
 from convert.landmarks.cli import add_parser as add_landmarks_parser
 from convert.landmarks.cli import cmd_landmarks

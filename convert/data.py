@@ -61,6 +61,19 @@ class Dataset:
         )
 
 
+def encode_labels(labels: np.ndarray, names: list[str]) -> np.ndarray:
+    """Class indices of `labels` in the order of `names` (the model's outputs).
+
+    Raises:
+        DataError: a label is not in `names`.
+    """
+    index = {n: i for i, n in enumerate(names)}
+    unknown = sorted(set(labels.tolist()) - set(index))
+    if unknown:
+        raise DataError(f"labels {unknown} are not among the model's labels {names}")
+    return np.array([index[x] for x in labels.tolist()], np.int64)
+
+
 def concat(parts: list[Dataset], source: str | None = None) -> Dataset:
     """Join datasets (same image size) into one."""
     return Dataset(

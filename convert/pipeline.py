@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError, Dataset, log_counts
-from convert.export import ParityError, Thresholds, export, input_spec_for, rejected_path
-from convert.report import write_report
+from convert.export import Thresholds
+from convert.images import ImageKind, input_spec_for
+from convert.report import export_and_report
 from convert.split import group_split
 from convert.train import TrainSettings, train
 from edge.artifact import InputSpec
@@ -114,8 +115,8 @@ def train_and_export(
         "seed": settings.seed,
         "notes": notes or [],
     }
-    return _export_and_report(
-        model, labels, split.train, split.eval, spec, out, source, thresholds or Thresholds()
+    return export_and_report(
+        model, labels, ImageKind(split.train, split.eval, spec), out, source, thresholds
     )
 
 
@@ -165,7 +166,8 @@ def quantize_and_export(
         "seed": 0,
         "notes": [f"user model {model_path.name}; its preprocessing recorded as given"],
     }
-    return _export_and_report(model, labels, calibration, evaluation, spec, out, source, thresholds)
+    kind = ImageKind(calibration, evaluation, spec)
+    return export_and_report(model, labels, kind, out, source, thresholds)
 
 
 def validation_split(
@@ -210,30 +212,3 @@ def validation_split(
             "size": 0,
         },
     )
-
-
-def _export_and_report(
-    model: Any,
-    labels: list[str],
-    calibration: Dataset,
-    evaluation: Dataset,
-    spec: InputSpec,
-    out: Path,
-    source: dict[str, Any],
-    thresholds: Thresholds,
-) -> dict[str, Any]:
-    """`export`, then the report of whichever pair it wrote (accepted or rejected)."""
-    try:
-        meta = export(model, labels, calibration, evaluation, spec, out, source, thresholds)
-    except ParityError:
-        _report_if_possible(rejected_path(out))
-        raise
-    _report_if_possible(out)
-    return meta
-
-
-def _report_if_possible(out: Path) -> None:
-    try:
-        write_report(out)
-    except (ValueError, KeyError) as exc:
-        log.warning("no report for %s: %s", out, exc)

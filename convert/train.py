@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from convert.augment import AugmentSettings, flip_swap, make_augmenter
-from convert.data import DataError, Dataset
+from convert.data import DataError, Dataset, encode_labels
 from convert.model import build_model
 
 log = logging.getLogger(__name__)
@@ -56,16 +56,8 @@ def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
 
 
 def encode(data: Dataset, labels: list[str]) -> np.ndarray:
-    """Class indices of `data.labels` in the order of `labels`.
-
-    Raises:
-        DataError: a label of the data is not in `labels`.
-    """
-    index = {name: i for i, name in enumerate(labels)}
-    unknown = sorted(set(data.labels.tolist()) - set(index))
-    if unknown:
-        raise DataError(f"labels {unknown} are not among the model's labels {labels}")
-    return np.array([index[x] for x in data.labels.tolist()], dtype=np.int64)
+    """Class indices of `data.labels` in the order of `labels` (see `encode_labels`)."""
+    return encode_labels(data.labels, labels)
 
 
 def _pipeline(

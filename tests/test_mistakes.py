@@ -258,10 +258,30 @@ def test_export_names_the_file_it_finally_wrote(tmp_path, image_model, caplog):
     final = tmp_path / "two.tflite"
     staged = copy_model(image_model, tmp_path, rejected_path(final).stem)
     meta = json.loads(staged.with_suffix(".json").read_text())
-    publish_if_parity(staged, final, meta, 1.0, 0.0, Thresholds())
+    publish_if_parity(staged, final, meta, Thresholds())
     assert final.is_file() and not staged.exists()
     assert f"wrote {final}" in caplog.text
     assert ".rejected" not in caplog.text
+
+
+def test_the_report_states_each_parity_check_with_its_outcome():
+    """The report's parity sentence comes from the checks the json records, not a template."""
+    from convert.report import parity_text
+
+    failed = {
+        "agreement": 0.97,
+        "parity": {
+            "ok": False,
+            "min_agreement": 0.98,
+            "agreement": 0.97,
+            "max_accuracy_drop_points": 1.0,
+            "accuracy_drop_points": 3.2,
+        },
+    }
+    assert parity_text(failed) == (
+        "Parity check FAILED (agreement 97.0 % < 98.0 %, accuracy drop 3.2 > 1 points)."
+    )
+    assert parity_text({"agreement": 1.0}) == "No parity check recorded."
 
 
 def test_training_progress_is_a_line_per_epoch_when_stdout_is_no_terminal():

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from convert.data import encode_labels
 from convert.landmarks.evaluate import device_predictions, scored
 from convert.landmarks.points import Landmarks, hard_views, join, pointing_views
-from convert.landmarks.train import encode_labels
 from edge.hands.decide import MOTION, DecisionRule
 from edge.hands.features import expand
 

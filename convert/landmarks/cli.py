@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from convert.data import DataError, concat, parse_label_map
-from convert.export import Thresholds
 from convert.inputs import load_data
+from convert.landmarks.evaluate import LandmarkKind
 from convert.landmarks.points import augment, extract, join, load_keypoint_csv, open_finder
-from convert.landmarks.train import EvalSets, MlpSettings, export_landmarks, fit
+from convert.landmarks.train import MlpSettings, fit
 from convert.reference import rotated_pointing
-from convert.report import write_report
+from convert.report import export_and_report
 from convert.split import group_split
 from edge.hands.keypoints import KeypointError, read_label_names
 
@@ -133,8 +134,9 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         "training": {**settings.as_dict(), "train_rows_augmented": len(data)},
         "notes": [f"Evaluation as the device decides: presence < {args.min_presence} → none."],
     }
-    sets = EvalSets(gate=ev, min_presence=args.min_presence)
-    thresholds = Thresholds(min_agreement=args.min_agreement, max_accuracy_drop=1.0)
-    export_landmarks(model, labels, data.x, sets, args.out, source, thresholds)
-    write_report(Path(args.out).with_suffix(".tflite"))
+    kind = LandmarkKind(data.x, gate=ev, min_presence=args.min_presence)
+    thresholds = replace(kind.parity, min_agreement=args.min_agreement)
+    export_and_report(
+        model, labels, kind, Path(args.out).with_suffix(".tflite"), source, thresholds
+    )
     return 0

@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from convert.data import encode_labels
+from convert.export import export
 from convert.landmarks.calibrate import calibrate, calibration_sets
-from convert.landmarks.evaluate import device_predictions, scored
+from convert.landmarks.evaluate import LandmarkKind, device_predictions, scored
 from convert.landmarks.points import (
     Landmarks,
     augment,
@@ -30,7 +32,7 @@ from convert.landmarks.points import (
     join,
 )
 from convert.landmarks.sources import community, kinivi, photos, source_of, split_of
-from convert.landmarks.train import EvalSets, MlpSettings, encode_labels, export_landmarks, fit
+from convert.landmarks.train import MlpSettings, fit
 from convert.quantize import to_float_tflite, write_tflite
 from convert.reference import LABELS
 from convert.report import write_report
@@ -148,14 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     chosen = trials[size]
     rows, side = chosen["rows"], chosen["side"]
     train = rows.subset(side == "train")
-    sets = EvalSets(
+    kind = LandmarkKind(
+        train.x,
         gate=rows.subset(side == "validation"),
         lockbox=rows.subset(side == "lockbox"),
         min_presence=args.min_presence,
         rule=chosen["rule"],
     )
     source = describe(args, settings, size, trials, rows, side)
-    meta = export_landmarks(chosen["model"], names, train.x, sets, args.out, source)
+    meta = export(chosen["model"], names, kind, args.out, source)
     write_tflite(to_float_tflite(chosen["model"]), args.out.with_suffix(".float.tflite"))
     if args.folds:
         loso = leave_one_source_out(
