@@ -47,11 +47,11 @@ venv: $(VENV)/.stamp-dev  ## full dev venv (TensorFlow, pytest, ruff)
 mosquitto:  ## install the mosquitto broker if it is missing (root; `sudo make mosquitto` on a Pi)
 	@command -v mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients; }
 
-lint: venv  ## ruff and mypy (--strict on the device package edge/)
+lint: venv  ## ruff and mypy (--strict on the device package edge/, plain on the rest)
 	$(VENV)/bin/ruff check edge convert subscribers devtools scripts tests
 	$(VENV)/bin/ruff format --check edge convert subscribers devtools scripts tests
 	$(VENV)/bin/mypy --strict edge
-	$(VENV)/bin/mypy convert subscribers
+	$(VENV)/bin/mypy convert subscribers devtools
 
 unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
 	$(VENV)/bin/pytest -q

@@ -9,6 +9,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from edge.tflite_model import TFLiteModel
 log = logging.getLogger(__name__)
 
 
-def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dict[str, float]:
+def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dict[str, Any]:
     """Milliseconds per crop for prepare + quantize + invoke, after a warm-up.
 
     Args:

@@ -103,7 +103,7 @@ def load_boxes(
         group = rows[0].get("session") or filename
         if pattern is not None and (match := pattern.search(group)):
             group = match.group(1) if match.groups() else match.group(0)
-        hands = [tuple(float(r[k]) for k in COLUMNS[2:]) for r in rows]
+        hands = [_box(r) for r in rows]
         for row, box in zip(rows, hands, strict=True):
             label = label_map.get(row["label"], row["label"])
             if not label:
@@ -129,3 +129,9 @@ def load_boxes(
     )
     check(data)
     return data
+
+
+def _box(row: dict[str, str]) -> Box:
+    """(xmin, ymin, xmax, ymax) of one boxes.csv row."""
+    xmin, ymin, xmax, ymax = (float(row[k]) for k in COLUMNS[2:])
+    return xmin, ymin, xmax, ymax

@@ -43,14 +43,14 @@ def split_of(groups: np.ndarray, path: Path = SPLIT_FILE) -> np.ndarray:
         side_of.update({f"subhih:{s}": side for s in t.get("subhih_sessions", [])})
         side_of.update({f"dataset:{d}": side for d in t.get("datasets", [])})
 
-    def side(group: str) -> str:
+    def side_of_group(group: str) -> str:
         if group in side_of:
             return side_of[group]
         if group.startswith("shimaazizi:"):
             return side_of.get("dataset:shimaazizi-4gest", "train")
         return "train"
 
-    return np.array([side(str(g)) for g in groups])
+    return np.array([side_of_group(str(g)) for g in groups])
 
 
 def community(datasets: Path) -> Landmarks:
