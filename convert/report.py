@@ -10,24 +10,16 @@ from typing import Any
 from convert.evaluate import plot_confusion
 from convert.export import ModelKind, ParityError, Thresholds, export, rejected_path
 from convert.figures import decision, headline, per_source
+from convert.markdown import pct, table
 
 log = logging.getLogger(__name__)
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f} %"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def _confusion_table(matrix: list[list[int]], labels: list[str]) -> list[str]:
     rows = [
         [f"**{name}**", *(str(v) for v in row)] for name, row in zip(labels, matrix, strict=True)
     ]
-    return _table(["true \\ predicted", *labels], rows)
+    return table(["true \\ predicted", *labels], rows)
 
 
 def _across_people(meta: dict[str, Any], png: str) -> list[str]:
@@ -59,7 +51,7 @@ def parity_text(m: dict[str, Any]) -> str:
         agreement = parity.get("agreement", m["agreement"])
         ok = agreement >= parity["min_agreement"]
         checks.append(
-            f"agreement {_pct(agreement)} {'≥' if ok else '<'} {_pct(parity['min_agreement'])}"
+            f"agreement {pct(agreement)} {'≥' if ok else '<'} {pct(parity['min_agreement'])}"
         )
     if "max_accuracy_drop_points" in parity:
         drop, limit = parity["accuracy_drop_points"], parity["max_accuracy_drop_points"]
@@ -135,11 +127,11 @@ def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
     per_class = [
         [
             f"`{name}`",
-            _pct(v["precision"]),
-            _pct(v["recall"]),
-            _pct(v["f1"]),
+            pct(v["precision"]),
+            pct(v["recall"]),
+            pct(v["f1"]),
             str(v["support"]),
-            _pct(m["float"]["per_class"][name]["f1"]),
+            pct(m["float"]["per_class"][name]["f1"]),
         ]
         for name, v in m["int8"]["per_class"].items()
     ]
@@ -148,19 +140,19 @@ def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
         "",
         f"On {m['eval_size']} held-out examples ({split.get('method', 'see source')}).",
         "",
-        *_table(
+        *table(
             ["", "float (Keras)", "int8 (TFLite, device code path)"],
             [
-                ["accuracy", _pct(m["float_accuracy"]), _pct(m["int8_accuracy"])],
-                ["weighted F1", _pct(m["float_weighted_f1"]), _pct(m["weighted_f1"])],
+                ["accuracy", pct(m["float_accuracy"]), pct(m["int8_accuracy"])],
+                ["weighted F1", pct(m["float_weighted_f1"]), pct(m["weighted_f1"])],
             ],
         ),
         "",
-        f"Float-vs-int8 top-1 agreement: **{_pct(m['agreement'])}**. " + parity_text(m),
+        f"Float-vs-int8 top-1 agreement: **{pct(m['agreement'])}**. " + parity_text(m),
         "",
         "### Per class (int8)",
         "",
-        *_table(["class", "precision", "recall", "F1", "support", "float F1"], per_class),
+        *table(["class", "precision", "recall", "F1", "support", "float F1"], per_class),
         "",
         "### Confusion matrix (int8; rows = true, columns = predicted)",
         "",
@@ -182,7 +174,7 @@ def _data(meta: dict[str, Any]) -> list[str]:
     lines = ["## Data", "", f"Source: {src.get('data', '?')}", ""]
     train_counts, eval_counts = split.get("train_counts", {}), split.get("eval_counts", {})
     if train_counts or eval_counts:
-        lines += _table(
+        lines += table(
             ["class", "train", "eval"],
             [
                 [f"`{c}`", str(train_counts.get(c, 0)), str(eval_counts.get(c, 0))]
