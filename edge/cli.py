@@ -13,11 +13,16 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge import ha_discovery, vehicle
 from edge.artifact import ModelError, read_meta
 from edge.config import Config, ConfigError, load_config
 from edge.runtime import RUNTIME_NAMES, RuntimeNotFound
+
+if TYPE_CHECKING:
+    from edge.classify import Classifier
+    from edge.locate import Locator
 
 log = logging.getLogger("edge")
 
@@ -173,14 +178,9 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    from edge.cameras import CameraError
-    from edge.cameras.replay import image_files
-    from edge.classify import build_classifier
+    """`classify`: image files/folders (or `--keypoints` rows), one line or JSON object each."""
     from edge.config import parse_config
-    from edge.crops import read_rgb
-    from edge.locate import LocatorUnavailable, build_locator, crop_region
     from edge.paths import default_model_path
-    from edge.types import Frame, HandRegion
 
     _logging(args.log_level or "WARNING")
     model = args.model or (None if args.config else default_model_path())
@@ -197,6 +197,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if not args.paths:
         log.error("give image files or folders, or --keypoints FILE.csv")
         return EX_USAGE
+    return _classify_images(args, cfg)
+
+
+def _classify_images(args: argparse.Namespace, cfg: Config) -> int:
+    """`classify PATH...`: locate (or take `--crops` whole) and classify every image."""
+    from edge.cameras import CameraError
+    from edge.cameras.replay import image_files
+    from edge.classify import build_classifier
+    from edge.locate import LocatorUnavailable, build_locator
+
     classifier = build_classifier(cfg)
     try:
         files = image_files(args.paths)
@@ -206,36 +216,45 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if not files:
         log.error("no image files in %s", ", ".join(map(str, args.paths)))
         return EX_USAGE
-    margin = classifier.crop_margin
     try:
-        locator = None if args.crops else build_locator(cfg, crop_margin=margin)
+        locator = None if args.crops else build_locator(cfg, crop_margin=classifier.crop_margin)
     except LocatorUnavailable as exc:
         log.error("%s", exc)
         return EX_RUNTIME
-    failures = 0
-    for path in files:
-        try:
-            rgb = read_rgb(str(path))
-        except ValueError as exc:
-            log.error("%s", exc)
-            failures += 1
-            continue
-        frame = Frame(image=rgb, ts=0.0)
-        region: HandRegion | None
-        if locator is None:
-            region = crop_region(rgb.shape[1], rgb.shape[0], margin)
-        else:
-            region = locator.locate(frame)
-        pred = classifier.classify(frame, region) if region is not None else None
-        label, score = (pred.label, pred.score) if pred else ("none", 0.0)
-        if args.json:
-            print(json.dumps({"path": str(path), "label": label, "score": round(score, 4)}))
-        else:
-            print(f"{label:>8} {score:.2f}  {path}")
+    failures = sum(not _classify_image(path, classifier, locator, args.json) for path in files)
     classifier.close()
     if locator is not None:
         locator.close()
     return EX_RUNTIME if failures else EX_OK
+
+
+def _classify_image(
+    path: Path, classifier: Classifier, locator: Locator | None, as_json: bool
+) -> bool:
+    """Print one image's label and score (the whole image is the crop without a locator);
+    False when it cannot be read."""
+    from edge.crops import read_rgb
+    from edge.locate import crop_region
+    from edge.types import Frame, HandRegion
+
+    try:
+        rgb = read_rgb(str(path))
+    except ValueError as exc:
+        log.error("%s", exc)
+        return False
+    frame = Frame(image=rgb, ts=0.0)
+    region: HandRegion | None
+    if locator is None:
+        region = crop_region(rgb.shape[1], rgb.shape[0], classifier.crop_margin)
+    else:
+        region = locator.locate(frame)
+    pred = classifier.classify(frame, region) if region is not None else None
+    label, score = (pred.label, pred.score) if pred else ("none", 0.0)
+    if as_json:
+        print(json.dumps({"path": str(path), "label": label, "score": round(score, 4)}))
+    else:
+        print(f"{label:>8} {score:.2f}  {path}")
+    return True
 
 
 def _classify_keypoints(args: argparse.Namespace, cfg: Config) -> int:
