@@ -124,22 +124,9 @@ def train(
     weights = class_weights(y_train, len(labels)) if settings.class_weights else None
     checkpoint = Path(checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    monitor = "val_loss" if len(eval_data) else "loss"
-    if lr_schedule:
-        schedule = list(lr_schedule)
-        callbacks: list[Any] = [
-            keras.callbacks.LearningRateScheduler(lambda e, _: schedule[min(e, len(schedule) - 1)])
-        ]
-    else:
-        callbacks = [
-            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, factor=0.5, patience=max(1, settings.patience // 3), min_lr=1e-5
-            ),
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=settings.patience, restore_best_weights=True
-            ),
-        ]
+    callbacks = _callbacks(
+        settings, checkpoint, "val_loss" if len(eval_data) else "loss", lr_schedule
+    )
     log.info(
         "training %d params on %d images (%d eval), %d epochs max",
         model.count_params(),
@@ -161,3 +148,25 @@ def train(
         model.save(str(checkpoint))
     best = keras.models.load_model(str(checkpoint))
     return best, {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def _callbacks(
+    settings: TrainSettings, checkpoint: Path, monitor: str, lr_schedule: list[float] | None
+) -> list[Any]:
+    """A replayed learning-rate schedule (a refit), else checkpoint, LR decay, early stop."""
+    import keras
+
+    if lr_schedule:
+        schedule = list(lr_schedule)
+        return [
+            keras.callbacks.LearningRateScheduler(lambda e, _: schedule[min(e, len(schedule) - 1)])
+        ]
+    return [
+        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=0.5, patience=max(1, settings.patience // 3), min_lr=1e-5
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=settings.patience, restore_best_weights=True
+        ),
+    ]

@@ -106,6 +106,22 @@ def leave_one_source_out(
     return {"per_source": per_source, "summary": summary}
 
 
+NOTES = (  # the reference model's data notes (the json's source.notes)
+    "community-keypoints: x negated back to the camera's view (DESIGN.md: left = the "
+    "finger points to the image right); kinivi-keypoints likewise; Pointer -> "
+    "up/down/left/right by the index finger's direction.",
+    "Training rows: presence >= min_presence; up/down/left/right only where the index "
+    "finger is stretched (tip/PIP reach from the wrist >= 1.1).",
+    "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
+    "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
+    "turns, relabelled), per-point noise, plus the hard views of the training sources' "
+    "safe hands (convert.landmarks.points.hard_views); class- and source-balanced weights, "
+    "safe classes weighted x2.",
+    "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
+    "of the lockbox subhih sessions.",
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.landmarks.reference --datasets DIR --out models/gestures-landmarks`."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -127,17 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
-    trials: dict[str, Any] = {}
     suffix = "_int8" if args.hand_precision == "int8" else ""
     sizes = tuple(f"{s}{suffix}" for s in MODEL_SIZES)
-    for size in sizes:  # a choice: made on validation only
-        rows = everything(args.datasets, args.cache, args.models, size)
-        side = split_of(rows.groups)
-        train, val = rows.subset(side == "train"), rows.subset(side == "validation")
-        model = fit(training_rows(train, args.min_presence, args.seed), names, settings)
-        rule, cost = calibrate(calibration_sets(model, val), names, args.min_presence)
-        trials[size] = {"model": model, "rule": rule, "cost": cost, "rows": rows, "side": side}
-        log.info("%s hand models: validation %s", size, cost)
+    trials = {size: _trial(args, names, settings, size) for size in sizes}
     # the same criterion as the rule: feasible first, then the best mean per-class recall
     size = max(
         sizes,
@@ -164,17 +172,35 @@ def main(argv: list[str] | None = None) -> int:
         loso = leave_one_source_out(
             rows, names, settings, chosen["rule"], args.min_presence, args.folds
         )
-        meta["metrics"]["leave_one_source_out"] = loso["per_source"]
-        meta["metrics"]["leave_one_source_out_summary"] = loso["summary"]
-        path = args.out.with_suffix(".json")
-        saved = json.loads(path.read_text())
-        saved["metrics"].update(
-            leave_one_source_out=loso["per_source"],
-            leave_one_source_out_summary=loso["summary"],
-        )
-        path.write_text(json.dumps(saved, indent=1) + "\n")
+        figures = {
+            "leave_one_source_out": loso["per_source"],
+            "leave_one_source_out_summary": loso["summary"],
+        }
+        _add_to_json(args.out, figures)
+        meta["metrics"].update(figures)
     write_report(args.out)
     return 0
+
+
+def _trial(
+    args: argparse.Namespace, names: list[str], settings: MlpSettings, size: str
+) -> dict[str, Any]:
+    """One MediaPipe model size: its rows, a model and a decision rule chosen on validation."""
+    rows = everything(args.datasets, args.cache, args.models, size)
+    side = split_of(rows.groups)
+    train, val = rows.subset(side == "train"), rows.subset(side == "validation")
+    model = fit(training_rows(train, args.min_presence, args.seed), names, settings)
+    rule, cost = calibrate(calibration_sets(model, val), names, args.min_presence)
+    log.info("%s hand models: validation %s", size, cost)
+    return {"model": model, "rule": rule, "cost": cost, "rows": rows, "side": side}
+
+
+def _add_to_json(tflite: Path, metrics: dict[str, Any]) -> None:
+    """Add `metrics` to the exported model's json (figures measured after the export)."""
+    path = tflite.with_suffix(".json")
+    saved = json.loads(path.read_text())
+    saved["metrics"].update(metrics)
+    path.write_text(json.dumps(saved, indent=1) + "\n")
 
 
 def describe(
@@ -217,18 +243,7 @@ def describe(
             "landmark_model": f"hand_landmark_{size}.tflite",
         },
         "notes": [
-            "community-keypoints: x negated back to the camera's view (DESIGN.md: left = the "
-            "finger points to the image right); kinivi-keypoints likewise; Pointer -> "
-            "up/down/left/right by the index finger's direction.",
-            "Training rows: presence >= min_presence; up/down/left/right only where the index "
-            "finger is stretched (tip/PIP reach from the wrist >= 1.1).",
-            "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
-            "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
-            "turns, relabelled), per-point noise, plus the hard views of the training sources' "
-            "safe hands (convert.landmarks.points.hard_views); class- and source-balanced weights, "
-            "safe classes weighted x2.",
-            "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
-            "of the lockbox subhih sessions.",
+            *NOTES,
             f"Evaluation as the device decides: presence < {args.min_presence} -> none, "
             "then the decision rule.",
         ],
