@@ -1,8 +1,7 @@
-"""`gesture-convert`: train, quantize, evaluate and report gesture models on a workstation.
+"""`gesture-convert`: train, quantize, evaluate and report gesture models on a workstation."""
 
-Exit codes: 0 ok; 1 the int8 model fails the parity check (files are still written);
-2 usage; 65 bad data or model input (EX_DATAERR).
-"""
+# Exit codes: 0 ok; 1 the int8 model fails the parity check (files are still written);
+# 2 usage; 65 bad data or model input (EX_DATAERR).
 
 from __future__ import annotations
 

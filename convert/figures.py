@@ -1,10 +1,9 @@
-"""Figures for README and docs, generated from the committed metric files (never typed by hand).
+"""Figures for README and docs, generated from the committed metric files (never typed by hand)."""
 
-`python -m convert.figures` (`make figures`) rewrites every block between
-`<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in README.md and docs/*.md from
-`models/gestures-landmarks.json` and `models/gestures-landmarks-sequences.json`;
-`--check` exits 1 when a block is stale (the test suite runs it).
-"""
+# `python -m convert.figures` (`make figures`) rewrites every block between
+# `<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in README.md and docs/*.md from
+# `models/gestures-landmarks.json` and `models/gestures-landmarks-sequences.json`;
+# `--check` exits 1 when a block is stale (the test suite runs it).
 
 from __future__ import annotations
 

@@ -1,14 +1,13 @@
-"""Build and train the shipped reference model (`make reference-model`) from ../shared/datasets.
+"""Build and train the shipped reference model (`make reference-model`) from ../shared/datasets."""
 
-Vocabulary (DESIGN.md): none, up, down, left, right, stop, fist, peace.
-- subhih-hands boxes: 0-hand -> fist, 1-hand -> up, 2-hand -> peace, 5-hand -> stop,
-  3-hand / 4-hand -> none (hands that make no command), background crops -> none.
-- shimaazizi-4gest: Fist -> fist, OpenPalm -> stop, PeaceSign -> peace, ThumbsUp -> none.
-- left / right / down are the `up` crops rotated: `left` means the person points to their own
-  left, which is the IMAGE RIGHT, so an up crop turned 90° clockwise is `left`, 90°
-  counter-clockwise is `right`, 180° is `down`. Rotated copies keep their source's group, so
-  they never straddle the split.
-"""
+# Vocabulary (DESIGN.md): none, up, down, left, right, stop, fist, peace.
+# - subhih-hands boxes: 0-hand -> fist, 1-hand -> up, 2-hand -> peace, 5-hand -> stop,
+#   3-hand / 4-hand -> none (hands that make no command), background crops -> none.
+# - shimaazizi-4gest: Fist -> fist, OpenPalm -> stop, PeaceSign -> peace, ThumbsUp -> none.
+# - left / right / down are the `up` crops rotated: `left` means the person points to their own
+#   left, which is the IMAGE RIGHT, so an up crop turned 90° clockwise is `left`, 90°
+#   counter-clockwise is `right`, 180° is `down`. Rotated copies keep their source's group, so
+#   they never straddle the split.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""The landmark model kind: measured as the device decides, with the safety figure and lockbox.
+"""The landmark model kind: measured as the device decides, with the safety figure and lockbox."""
 
-The safety figure (`unasked_motion_rate`) is the share of hands that ask for no motion (`stop`,
-`none`, `fist`) that come out as a motion gesture (up/down/left/right), with the worst such
-(true, predicted) pair: the mistake that drives a car nobody asked to move.
-"""
+# The safety figure (`unasked_motion_rate`) is the share of hands that ask for no motion (`stop`,
+# `none`, `fist`) that come out as a motion gesture (up/down/left/right), with the worst such
+# (true, predicted) pair: the mistake that drives a car nobody asked to move.
 
 from __future__ import annotations
 

@@ -1,13 +1,12 @@
-"""Train the shipped landmark classifier (`make reference-landmarks`), measured by source.
+"""Train the shipped landmark classifier (`make reference-landmarks`), measured by source."""
 
-Data: community-keypoints (43 projects' own recordings), kinivi-keypoints, and the photo sets
-(subhih-hands boxes and backgrounds, shimaazizi-4gest, rotated `up` crops for left/right/down)
-turned into landmarks by the device's own hand finder. Split by SOURCE as
-`convert/landmarks/lockbox.toml` says: every choice (the MediaPipe model size, the decision
-thresholds) is made on `validation`; `lockbox` is measured once, at the end, and never feeds a
-choice. Leave-one-source-out: the sources are dealt into folds, and each source is scored by a
-model trained without its fold.
-"""
+# Data: community-keypoints (43 projects' own recordings), kinivi-keypoints, and the photo sets
+# (subhih-hands boxes and backgrounds, shimaazizi-4gest, rotated `up` crops for left/right/down)
+# turned into landmarks by the device's own hand finder. Split by SOURCE as
+# `convert/landmarks/lockbox.toml` says: every choice (the MediaPipe model size, the decision
+# thresholds) is made on `validation`; `lockbox` is measured once, at the end, and never feeds a
+# choice. Leave-one-source-out: the sources are dealt into folds, and each source is scored by a
+# model trained without its fold.
 
 from __future__ import annotations
 

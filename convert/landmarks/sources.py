@@ -1,9 +1,8 @@
-"""Where each landmark row comes from, and which side of the by-source split it is on.
+"""Where each landmark row comes from, and which side of the by-source split it is on."""
 
-The split is written down once in `convert/landmarks/lockbox.toml` (lockbox / validation; the rest
-trains) and read only here. Groups name their source: `community:OWNER/NAME` (a
-community-keypoints repo), `kinivi`, `subhih:SESSION`, `shimaazizi:N`.
-"""
+# The split is written down once in `convert/landmarks/lockbox.toml` (lockbox / validation; the rest
+# trains) and read only here. Groups name their source: `community:OWNER/NAME` (a
+# community-keypoints repo), `kinivi`, `subhih:SESSION`, `shimaazizi:N`.
 
 from __future__ import annotations
 
