@@ -95,11 +95,7 @@ def train_and_export(
     if refit and validation["size"]:
         # the validation groups chose the epoch count; now learn from them too
         refit_epochs = int(np.argmin(history["val_loss"])) + 1
-        log.info("refitting on training + validation groups for %d epochs", refit_epochs)
-        no_eval = split.eval.subset(np.zeros(len(split.eval), dtype=bool))
-        rates = history["learning_rate"][:refit_epochs]
-        refit_settings = replace(settings, epochs=refit_epochs)
-        model, _ = train(split.train, no_eval, labels, refit_settings, checkpoint, verbose, rates)
+        model = _refit(split.train, labels, settings, history, refit_epochs, checkpoint, verbose)
     spec = input_spec_for(model, 1.0, 0.0, crop_margin)
     source = {
         "data": data.source,
@@ -212,3 +208,23 @@ def validation_split(
             "size": 0,
         },
     )
+
+
+def _refit(
+    data: Dataset,
+    labels: list[str],
+    settings: TrainSettings,
+    history: dict[str, list[float]],
+    epochs: int,
+    checkpoint: Path,
+    verbose: int,
+) -> Any:
+    """Train afresh on `data` (training + validation groups) for `epochs`, replaying the
+    learning rates of the selected run; nothing is held out for selection."""
+    log.info("refitting on training + validation groups for %d epochs", epochs)
+    no_eval = data.subset(np.zeros(len(data), dtype=bool))
+    rates = history["learning_rate"][:epochs]
+    model, _ = train(
+        data, no_eval, labels, replace(settings, epochs=epochs), checkpoint, verbose, rates
+    )
+    return model
