@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures bench-hands kill-to-stop test-tflite-runtime
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 # The checkout on the venv's path, so the dev tools (devtools/: demo, benches, local broker,
 # model fetch, fakes) import from it; the wheel a device installs never holds them.
@@ -130,8 +130,8 @@ eval-sequences: venv-edge models  ## real camera sequences through the daemon pi
 bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
 	$(PY) -m devtools.hands_bench --datasets $(DATASETS) --out bench/hands.json
 
-clean:  ## remove the venv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info convert/*.egg-info convert/build
+clean:  ## remove the venvs, caches and build outputs
+	rm -rf $(VENV) $(TFLITE_VENV) .pytest_cache .ruff_cache build dist *.egg-info convert/*.egg-info convert/build
 
 # --- Device install and deploy (docs/deploy.md). The logic lives in scripts/install.sh so the
 # deploy bundle can run it on a Pi that has no make.
@@ -161,7 +161,7 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)"
 	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)" \
 	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)" MODEL="$(MODEL)"
 
-install:  ## on the device, as root: venv in $(PREFIX), unit, config, model, systemctl enable --now
+install:  ## on the device, as root: venv in PREFIX (/opt/gesturepilot), unit, config, model, systemctl enable --now
 	$(INSTALL_ENV) sh scripts/install.sh
 
 uninstall:  ## undo `make install`; keeps /etc/gesturepilot unless PURGE=1

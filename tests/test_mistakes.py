@@ -313,3 +313,28 @@ def test_a_chance_level_model_is_warned_about_by_quantize_and_evaluate(
     assert convert_main(["evaluate", str(model), "--data", str(tiny_dataset)]) == 0
     assert "flat.tflite gives every one of the 36 inputs the same scores" in caplog.text
     assert "chance level" in caplog.text
+
+
+# --- make ------------------------------------------------------------------------------------
+
+
+def test_make_help_lists_every_target_apart_from_its_description(repo_root):
+    res = subprocess.run(
+        ["make", "-s", "-C", str(repo_root), "help"], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert "$(" not in res.stdout  # no unexpanded make variable
+    for line in lines:
+        _, _, description = line.strip().partition(" ")
+        assert description.startswith(" "), line  # a column of spaces after every target name
+    assert any(line.strip().startswith("test-tflite-runtime ") for line in lines)
+
+
+def test_make_clean_removes_both_venvs_and_the_build_outputs(repo_root):
+    res = subprocess.run(
+        ["make", "-n", "-C", str(repo_root), "clean"], capture_output=True, text=True
+    )
+    words = res.stdout.split()
+    for path in (".venv", ".venv-tflite", "build", "dist", "convert/build"):
+        assert path in words, path
