@@ -82,7 +82,7 @@ def bench(
         }
     )
     classifier = build_classifier(cfg)
-    locator = build_locator(cfg, crop_margin=getattr(classifier, "crop_margin", 0.0))
+    locator = build_locator(cfg, crop_margin=classifier.crop_margin)
     paths = image_files([frames_dir])
     t0 = time.perf_counter()
     if whole_frames:
