@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from convert.bench_figures import ci, demo, speed
 from convert.markdown import pct, pct2, table
+from convert.record_figures import ci, demo, speed
 from edge.hands.decide import MOTION, SAFE
 
 MODEL_JSON = Path("models/gestures-landmarks.json")

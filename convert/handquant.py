@@ -1,15 +1,15 @@
-"""Full-integer int8 copies of MediaPipe's palm and landmark models, calibrated on real frames.
+"""Full-integer int8 copies of MediaPipe's palm and landmark models, calibrated on real frames."""
 
-`python -m convert.handquant --datasets ../shared/datasets` (what `make models` runs after the
-fetch) writes `models/mediapipe/{palm_detection,hand_landmark}_{lite,full}_int8.tflite` beside
-the float files. MediaPipe stores its weights as float16 behind DEQUANTIZE ops and gives its
-models no signature; ai-edge-quantizer needs float constants and a signature, so each model is
-first rewritten with the float16 weights folded into float32 constants (`fold_float16`), then
-quantized with the static int8 recipe (int8 weights per channel, int8 activations, int8 input
-and outputs). Calibration uses frames of the training sources only
-(convert/landmarks/lockbox.toml), the palm detector's letterboxed frames and the landmark
-model's upright crops as the device cuts them; the lockbox and validation sessions are never seen here.
-"""
+# `python -m convert.handquant --datasets ../shared/datasets` (what `make models` runs after the
+# fetch) writes `models/mediapipe/{palm_detection,hand_landmark}_{lite,full}_int8.tflite` beside
+# the float files. MediaPipe stores its weights as float16 behind DEQUANTIZE ops and gives its
+# models no signature; ai-edge-quantizer needs float constants and a signature, so each model is
+# first rewritten with the float16 weights folded into float32 constants (`fold_float16`), then
+# quantized with the static int8 recipe (int8 weights per channel, int8 activations, int8 input
+# and outputs). Calibration uses frames of the training sources only
+# (convert/landmarks/lockbox.toml), the palm detector's letterboxed frames and the landmark
+# model's upright crops as the device cuts them; the lockbox and validation sessions are never
+# seen here.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The README/docs figures that come from the committed bench files (speed, demo, CI run)."""
+"""README/docs figures from committed run records: the per-stage bench files, the demo, CI."""
 
 from __future__ import annotations
 
