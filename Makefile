@@ -107,7 +107,7 @@ $(VENV)/.stamp-quant: pyproject.toml | $(VENV)/.stamp-edge
 MEDIAPIPE := models/mediapipe
 INT8_HANDS := $(foreach m,palm_detection hand_landmark,$(foreach s,lite full,$(MEDIAPIPE)/$(m)_$(s)_int8.tflite))
 
-models: models-float $(INT8_HANDS)  ## MediaPipe's hand models (pinned wheel, sha256-checked) + int8 copies calibrated on $(DATASETS)
+models: models-float $(INT8_HANDS)  ## MediaPipe's hand models (pinned wheel, sha256-checked) + int8 copies calibrated on DATASETS (../shared/datasets)
 
 models-float: venv-edge
 	$(PY) -m devtools.fetch --dest $(MEDIAPIPE)
