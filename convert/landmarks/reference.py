@@ -123,22 +123,7 @@ NOTES = (  # the reference model's data notes (the json's source.notes)
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.landmarks.reference --datasets DIR --out models/gestures-landmarks`."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
-    p.add_argument("--out", type=Path, default=Path("models/gestures-landmarks.tflite"))
-    p.add_argument("--cache", type=Path, default=Path("build/landmarks"))
-    p.add_argument("--models", type=Path, default=Path("models"), help="holds mediapipe/")
-    p.add_argument("--min-presence", type=float, default=0.5)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--folds", type=int, default=8, help="leave-one-source-out folds (0: skip)")
-    p.add_argument(
-        "--hand-precision",
-        choices=("int8", "float"),
-        default="int8",
-        help="hand models the photo landmarks come from (the device's default: int8)",
-    )
-    args = p.parse_args(argv)
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     names = list(LABELS)
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
@@ -179,6 +164,26 @@ def main(argv: list[str] | None = None) -> int:
         meta["metrics"].update(figures)
     write_report(args.out)
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """`python -m convert.landmarks.reference`'s options."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    p.add_argument("--out", type=Path, default=Path("models/gestures-landmarks.tflite"))
+    p.add_argument("--cache", type=Path, default=Path("build/landmarks"))
+    p.add_argument("--models", type=Path, default=Path("models"), help="holds mediapipe/")
+    p.add_argument("--min-presence", type=float, default=0.5)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, default=8, help="leave-one-source-out folds (0: skip)")
+    p.add_argument(
+        "--hand-precision",
+        choices=("int8", "float"),
+        default="int8",
+        help="hand models the photo landmarks come from (the device's default: int8)",
+    )
+    return p
 
 
 def _trial(
