@@ -18,10 +18,25 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _type_only(tree: ast.AST) -> set[ast.AST]:
+    """The imports under `if TYPE_CHECKING:` (for the checker only, never run)."""
+    return {
+        inner
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
+
+
 def _imports(tree: ast.AST, modules: dict[str, Path]) -> set[str]:
-    """First-party modules named by every import in `tree` (function-local ones included)."""
+    """First-party modules named by every import that runs in `tree`, function-local ones
+    included (`if TYPE_CHECKING:` imports are not run, so they close no cycle)."""
     out = set()
+    skip = _type_only(tree)
     for node in ast.walk(tree):
+        if node in skip:
+            continue
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name in modules}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
