@@ -12,7 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures bench-hands kill-to-stop test-tflite-runtime
 
 help:  ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 # The checkout on the venv's path, so the dev tools (devtools/: demo, benches, local broker,
 # model fetch, fakes) import from it; the wheel a device installs never holds them.
@@ -26,11 +26,12 @@ $(VENV)/.stamp-edge: pyproject.toml
 	$(call CHECKOUT_PTH,$(VENV))
 	touch $@
 
-# Everything: TensorFlow for convert/, pytest and ruff.
-$(VENV)/.stamp-dev: pyproject.toml
+# Everything: convert/ (its own distribution, gesturepilot-convert: TensorFlow, the
+# gesture-convert command), pytest, ruff and mypy.
+$(VENV)/.stamp-dev: pyproject.toml convert/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev]' -e ./convert
 	$(PIP) install -q --no-deps 'djitellopy>=2.5'  # not its GUI opencv-python (pyproject.toml)
 	@if $(PIP) show -q opencv-python >/dev/null 2>&1; then \
 		echo "removing opencv-python (GUI) from an older venv; headless OpenCV only"; \
@@ -46,11 +47,11 @@ venv: $(VENV)/.stamp-dev  ## full dev venv (TensorFlow, pytest, ruff)
 mosquitto:  ## install the mosquitto broker if it is missing (root; `sudo make mosquitto` on a Pi)
 	@command -v mosquitto >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients; }
 
-lint: venv  ## ruff and mypy (--strict on the device package edge/)
+lint: venv  ## ruff and mypy (--strict on the device package edge/, plain on the rest)
 	$(VENV)/bin/ruff check edge convert subscribers devtools scripts tests
 	$(VENV)/bin/ruff format --check edge convert subscribers devtools scripts tests
 	$(VENV)/bin/mypy --strict edge
-	$(VENV)/bin/mypy convert subscribers
+	$(VENV)/bin/mypy convert subscribers devtools
 
 unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
 	$(VENV)/bin/pytest -q
@@ -106,7 +107,7 @@ $(VENV)/.stamp-quant: pyproject.toml | $(VENV)/.stamp-edge
 MEDIAPIPE := models/mediapipe
 INT8_HANDS := $(foreach m,palm_detection hand_landmark,$(foreach s,lite full,$(MEDIAPIPE)/$(m)_$(s)_int8.tflite))
 
-models: models-float $(INT8_HANDS)  ## MediaPipe's hand models (pinned wheel, sha256-checked) + int8 copies calibrated on $(DATASETS)
+models: models-float $(INT8_HANDS)  ## MediaPipe's hand models (pinned wheel, sha256-checked) + int8 copies calibrated on DATASETS (../shared/datasets)
 
 models-float: venv-edge
 	$(PY) -m devtools.fetch --dest $(MEDIAPIPE)
@@ -118,7 +119,7 @@ eval-hand-int8: venv models  ## int8 vs float hand models on validation/lockbox 
 	$(PY) -m convert.handquant_eval --datasets $(DATASETS) --out models/hand-models-int8.json
 
 reference-landmarks: venv models  ## train the shipped landmark classifier, lockbox + leave-one-source-out (~15 min, not CI)
-	$(PY) -m convert.landmarks_reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
+	$(PY) -m convert.landmarks.reference --datasets $(DATASETS) --out models/gestures-landmarks.tflite
 
 figures: venv-edge  ## regenerate README/docs figures from the committed model and sequence json
 	$(PY) -m convert.figures
@@ -129,8 +130,8 @@ eval-sequences: venv-edge models  ## real camera sequences through the daemon pi
 bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
 	$(PY) -m devtools.hands_bench --datasets $(DATASETS) --out bench/hands.json
 
-clean:  ## remove the venv and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+clean:  ## remove the venvs, caches and build outputs
+	rm -rf $(VENV) $(TFLITE_VENV) .pytest_cache .ruff_cache build dist *.egg-info convert/*.egg-info convert/build
 
 # --- Device install and deploy (docs/deploy.md). The logic lives in scripts/install.sh so the
 # deploy bundle can run it on a Pi that has no make.
@@ -160,7 +161,7 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)"
 	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)" \
 	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)" MODEL="$(MODEL)"
 
-install:  ## on the device, as root: venv in $(PREFIX), unit, config, model, systemctl enable --now
+install:  ## on the device, as root: venv in PREFIX (/opt/gesturepilot), unit, config, model, systemctl enable --now
 	$(INSTALL_ENV) sh scripts/install.sh
 
 uninstall:  ## undo `make install`; keeps /etc/gesturepilot unless PURGE=1

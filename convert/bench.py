@@ -9,16 +9,18 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from convert.data import load_folder
 from edge.crops import prepare
 from edge.tflite_model import TFLiteModel
 
 log = logging.getLogger(__name__)
 
 
-def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dict[str, float]:
+def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dict[str, Any]:
     """Milliseconds per crop for prepare + quantize + invoke, after a warm-up.
 
     Args:
@@ -51,8 +53,6 @@ def bench(model_path: Path, crops: np.ndarray, threads: int, repeat: int) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.bench`: time the model at 1 and 2 threads, write a JSON."""
-    from convert.data import load_folder
-
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--model", type=Path, default=Path("models/gestures-image.tflite"))
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))

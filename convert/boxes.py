@@ -100,10 +100,8 @@ def load_boxes(
             frame = read_rgb(str(path))
         except ValueError as exc:
             raise DataError(f"{path}: missing or not a readable image ({csv_path})") from exc
-        group = rows[0].get("session") or filename
-        if pattern is not None and (match := pattern.search(group)):
-            group = match.group(1) if match.groups() else match.group(0)
-        hands = [tuple(float(r[k]) for k in COLUMNS[2:]) for r in rows]
+        group = _group(rows[0].get("session") or filename, pattern)
+        hands = [_box(r) for r in rows]
         for row, box in zip(rows, hands, strict=True):
             label = label_map.get(row["label"], row["label"])
             if not label:
@@ -113,10 +111,9 @@ def load_boxes(
             groups.append(group)
             names.append(f"{filename}#{row['label']}")
         if background and rng.random() < background_per_frame:
-            side = max(max(b[2] - b[0], b[3] - b[1]) for b in hands) * (1 + margin)
-            bg = background_boxes(frame.shape, [square_box(b, 0.1) for b in hands], side, rng)
+            bg = _background_crop(frame, hands, margin, rng)
             if bg is not None:
-                images.append(resize_square(crop(frame, bg), size))
+                images.append(resize_square(bg, size))
                 labels.append(background)
                 groups.append(group)
                 names.append(f"{filename}#background")
@@ -129,3 +126,25 @@ def load_boxes(
     )
     check(data)
     return data
+
+
+def _box(row: dict[str, str]) -> Box:
+    """(xmin, ymin, xmax, ymax) of one boxes.csv row."""
+    xmin, ymin, xmax, ymax = (float(row[k]) for k in COLUMNS[2:])
+    return xmin, ymin, xmax, ymax
+
+
+def _group(name: str, pattern: re.Pattern[str] | None) -> str:
+    """A frame's group: its session (or file name), or what `pattern` captures of it."""
+    if pattern is not None and (match := pattern.search(name)):
+        return match.group(1) if match.groups() else match.group(0)
+    return name
+
+
+def _background_crop(
+    frame: np.ndarray, hands: list[Box], margin: float, rng: np.random.Generator
+) -> np.ndarray | None:
+    """A crop the size of the frame's largest hand crop that overlaps no hand, or None."""
+    side = max(max(b[2] - b[0], b[3] - b[1]) for b in hands) * (1 + margin)
+    bg = background_boxes(frame.shape, [square_box(b, 0.1) for b in hands], side, rng)
+    return None if bg is None else crop(frame, bg)

@@ -1,8 +1,7 @@
-"""`gesture-convert`: train, quantize, evaluate and report gesture models on a workstation.
+"""`gesture-convert`: train, quantize, evaluate and report gesture models on a workstation."""
 
-Exit codes: 0 ok; 1 the int8 model fails the parity check (files are still written);
-2 usage; 65 bad data or model input (EX_DATAERR).
-"""
+# Exit codes: 0 ok; 1 the int8 model fails the parity check (files are still written);
+# 2 usage; 65 bad data or model input (EX_DATAERR).
 
 from __future__ import annotations
 
@@ -14,130 +13,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from convert.augment import AugmentSettings
 from convert.data import DataError
+from convert.evaluate import (
+    float_inputs,
+    metrics,
+    open_tflite,
+    plot_confusion,
+    predict_with,
+    warn_if_constant,
+)
+from convert.export import ParityError, Thresholds, check_output
+from convert.images import input_spec_for
 from convert.inputs import load_data
-from convert.landmarks_cli import add_parser as add_landmarks_parser
-from convert.landmarks_cli import cmd_landmarks
+from convert.landmarks.cli import cmd_landmarks
+from convert.parser import build_parser
+from convert.pipeline import order_labels, quantize_and_export, train_and_export
+from convert.report import write_report
+from convert.train import TrainSettings, encode
 from edge.artifact import ModelError
-from edge.cli import version
 
 log = logging.getLogger("convert")
 
 EX_OK, EX_PARITY, EX_USAGE, EX_DATAERR = 0, 1, 2, 65
 
 
-def _labels_arg(text: str) -> list[str]:
-    labels = [x.strip() for x in text.split(",") if x.strip()]
-    if len(labels) < 2:
-        raise argparse.ArgumentTypeError("--labels needs at least two comma-separated names")
-    return labels
-
-
-def _data_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument(
-        "--data",
-        required=required,
-        type=Path,
-        help="folder with one sub-folder per class, or a box CSV (filename,label,xmin,...)",
-    )
-    p.add_argument("--images", type=Path, help="images of a box CSV (default: CSV's dir/images)")
-    p.add_argument(
-        "--margin",
-        type=float,
-        default=0.25,
-        help="crop margin around a hand box: used to cut box-CSV crops, recorded for the device",
-    )
-    p.add_argument(
-        "--group-pattern",
-        help="regex on file names (folder) or sessions (CSV) whose 1st group names the group",
-    )
-    p.add_argument(
-        "--label-map", nargs="+", metavar="SRC=DST", help="rename classes; DST empty drops one"
-    )
-
-
-def _tflite_out(text: str) -> Path:
-    """`-o`: the model is always a .tflite; any other suffix is a mistake, not a format."""
-    path = Path(text)
-    if path.suffix.lower() not in ("", ".tflite"):
-        raise argparse.ArgumentTypeError(
-            f"{text}: gesture-convert writes an int8 TFLite model (NAME.tflite with NAME.json), "
-            f"not {path.suffix}; give -o NAME.tflite"
-        )
-    return path.with_suffix(".tflite")
-
-
-def _threshold_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--min-agreement", type=float, default=0.98, help="float-vs-int8 (0..1)")
-    p.add_argument("--max-accuracy-drop", type=float, default=2.0, help="points (float - int8)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of `gesture-convert` and its subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="gesture-convert",
-        description="Turn a folder of hand photos into a verified int8 TFLite gesture model.",
-        epilog="Exit codes: 0 ok, 1 int8 parity failure, 2 usage, 65 bad data or model.",
-    )
-    parser.add_argument("--version", action="version", version=f"gesture-convert {version()}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("train", help="data -> trained model -> int8 NAME.tflite/.json/.md")
-    _data_args(p)
-    p.add_argument("-o", "--out", type=_tflite_out, required=True, help="NAME.tflite to write")
-    p.add_argument("--labels", type=_labels_arg, help="output order, comma-separated")
-    p.add_argument("--size", type=int, default=96, help="input pixels (96-128 suit a Pi)")
-    p.add_argument("--width", type=int, default=32, help="channels of the first block")
-    p.add_argument("--blocks", type=int, default=4, help="depthwise-separable stages")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=2e-3)
-    p.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
-    p.add_argument("--eval-fraction", type=float, default=0.3, help="held-out share, by group")
-    p.add_argument(
-        "--val-fraction", type=float, default=0.15, help="share of training groups for selection"
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--flip", action="store_true", help="horizontal flips (swaps left/right labels)")
-    p.add_argument("--refit", action="store_true", help="then retrain on train+validation groups")
-    p.add_argument("--keras-out", type=Path, help="best checkpoint (default NAME.keras)")
-    p.add_argument(
-        "--progress",
-        choices=("bar", "epoch", "none"),
-        help="training progress (default: bar on a terminal, a line per epoch otherwise)",
-    )
-    _threshold_args(p)
-
-    p = sub.add_parser("quantize", help="your own .keras/.h5 model -> verified int8 artefact")
-    p.add_argument("--keras", type=Path, required=True, help="trained .keras or .h5 model")
-    _data_args(p)
-    p.add_argument("--eval-data", type=Path, help="held-out folder (default: --data itself)")
-    p.add_argument("-o", "--out", type=_tflite_out, help="NAME.tflite (default: beside --keras)")
-    p.add_argument("--labels", type=_labels_arg, help="output order (default: sorted folders)")
-    p.add_argument("--pixel-scale", type=float, default=1.0, help="model input = px*scale+off")
-    p.add_argument("--pixel-offset", type=float, default=0.0)
-    _threshold_args(p)
-
-    p = sub.add_parser("evaluate", help="int8 model on a labelled folder, as the device runs it")
-    p.add_argument("model", type=Path, help="NAME.tflite (with NAME.json)")
-    _data_args(p)
-    p.add_argument("--json", type=Path, help="write the metrics here (default: stdout)")
-    p.add_argument("--png", type=Path, help="write the confusion matrix here")
-
-    p = sub.add_parser("report", help="(re)write NAME.md and NAME.png from NAME.json")
-    p.add_argument("model", type=Path, help="NAME.tflite")
-    add_landmarks_parser(sub)
-    return parser
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """`train`: data -> split -> train -> int8 artefact + report."""
-    from convert.augment import AugmentSettings
-    from convert.export import Thresholds
-    from convert.pipeline import train_and_export
-    from convert.train import TrainSettings
-
     settings = TrainSettings(
         size=args.size,
         width=args.width,
@@ -185,9 +87,6 @@ def _load_keras(path: Path) -> Any:
 
 def cmd_quantize(args: argparse.Namespace) -> int:
     """`quantize`: a user's .keras/.h5 -> verified int8 artefact + report."""
-    from convert.export import Thresholds, check_output, input_spec_for
-    from convert.pipeline import order_labels, quantize_and_export
-
     model = _load_keras(args.keras)
     spec = input_spec_for(model, args.pixel_scale, args.pixel_offset, args.margin)
     size = spec.shape[1]
@@ -204,16 +103,6 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`evaluate`: the int8 model on a labelled folder, as the device runs it."""
-    from convert.evaluate import (
-        float_inputs,
-        metrics,
-        open_tflite,
-        plot_confusion,
-        predict_with,
-        warn_if_constant,
-    )
-    from convert.train import encode
-
     with open_tflite(args.model) as model:  # a broken or mismatched artefact: 65, first
         meta = model.meta
         labels = list(meta.labels)
@@ -236,8 +125,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`report`: rewrite NAME.md/NAME.png from NAME.json."""
-    from convert.report import write_report
-
     try:
         write_report(args.model)
     except (OSError, ValueError, KeyError) as exc:
@@ -257,11 +144,13 @@ def _summary(out: Path) -> None:
     )
 
 
-COMMANDS = {"train": cmd_train, "quantize": cmd_quantize, "evaluate": cmd_evaluate}
-COMMANDS["report"] = cmd_report
-
-
-COMMANDS["landmarks"] = cmd_landmarks
+COMMANDS = {
+    "train": cmd_train,
+    "quantize": cmd_quantize,
+    "evaluate": cmd_evaluate,
+    "report": cmd_report,
+    "landmarks": cmd_landmarks,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,7 +166,6 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from convert.export import ParityError
 
     try:
         return COMMANDS[args.command](args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,19 @@ class Dataset:
             self.source,
             [self.names[i] for i in idx] if self.names else [],
         )
+
+
+def encode_labels(labels: np.ndarray, names: list[str]) -> np.ndarray:
+    """Class indices of `labels` in the order of `names` (the model's outputs).
+
+    Raises:
+        DataError: a label is not in `names`.
+    """
+    index = {n: i for i, n in enumerate(names)}
+    unknown = sorted(set(labels.tolist()) - set(index))
+    if unknown:
+        raise DataError(f"labels {unknown} are not among the model's labels {names}")
+    return np.array([index[x] for x in labels.tolist()], np.int64)
 
 
 def concat(parts: list[Dataset], source: str | None = None) -> Dataset:
@@ -145,23 +159,7 @@ def load_folder(
         label = label_map.get(class_dir.name, class_dir.name)
         if not label:
             continue
-        files = sorted(
-            p for p in class_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
-        )
-        if not files:
-            raise DataError(f"{class_dir}: class {class_dir.name!r} has no images")
-        for f in files:
-            if f.suffix.lower() not in IMAGE_SUFFIXES:
-                raise DataError(
-                    f"{f}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})"
-                )
-            try:
-                rgb = read_rgb(str(f))
-            except ValueError as exc:
-                if skip_unreadable:
-                    log.warning("skipping %s", exc)
-                    continue
-                raise DataError(f"{f}: cannot be read as an image (corrupt?)") from exc
+        for f, rgb in _class_images(class_dir, skip_unreadable):
             group = _group_of(f, class_dir, pattern)
             if group is None:
                 per_file += 1
@@ -186,6 +184,27 @@ def load_folder(
     )
     check(data)
     return data
+
+
+def _class_images(class_dir: Path, skip_unreadable: bool) -> Iterator[tuple[Path, np.ndarray]]:
+    """(file, RGB image) of every file under one class folder, in name order.
+
+    Raises:
+        DataError: no files, a file that is not an image, or one that does not decode (unless
+            `skip_unreadable`: then it is logged and skipped).
+    """
+    files = sorted(p for p in class_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise DataError(f"{class_dir}: class {class_dir.name!r} has no images")
+    for f in files:
+        if f.suffix.lower() not in IMAGE_SUFFIXES:
+            raise DataError(f"{f}: not an image file (expected one of {', '.join(IMAGE_SUFFIXES)})")
+        try:
+            yield f, read_rgb(str(f))
+        except ValueError as exc:
+            if not skip_unreadable:
+                raise DataError(f"{f}: cannot be read as an image (corrupt?)") from exc
+            log.warning("skipping %s", exc)
 
 
 def check(data: Dataset, min_classes: int = 2) -> None:

@@ -1,10 +1,9 @@
-"""Figures for README and docs, generated from the committed metric files (never typed by hand).
+"""Figures for README and docs, generated from the committed metric files (never typed by hand)."""
 
-`python -m convert.figures` (`make figures`) rewrites every block between
-`<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in README.md and docs/*.md from
-`models/gestures-landmarks.json` and `models/gestures-landmarks-sequences.json`;
-`--check` exits 1 when a block is stale (the test suite runs it).
-"""
+# `python -m convert.figures` (`make figures`) rewrites every block between
+# `<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in README.md and docs/*.md from
+# `models/gestures-landmarks.json` and `models/gestures-landmarks-sequences.json`;
+# `--check` exits 1 when a block is stale (the test suite runs it).
 
 from __future__ import annotations
 
@@ -16,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from convert.markdown import pct, pct2, table
+from convert.record_figures import ci, demo, speed
 from edge.hands.decide import MOTION, SAFE
 
 MODEL_JSON = Path("models/gestures-landmarks.json")
@@ -28,19 +29,6 @@ DOCS = (
 BLOCK = re.compile(
     r"(<!-- figures:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /figures:(?P=name) -->)", re.S
 )
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f} %"
-
-
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows]
-
-
-def pct2(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.2f} %"
 
 
 def _unasked_counts(confusion: list[list[int]], labels: list[str]) -> tuple[int, int]:
@@ -115,50 +103,29 @@ def per_source(meta: dict[str, Any]) -> list[str]:
     return table(["source", "accuracy (model trained without it)", "hands"], rows)
 
 
+def _sequence_row(name: str, r: dict[str, Any], bold: bool = False) -> list[str]:
+    def b(text: str) -> str:
+        return f"**{text}**" if bold else text
+
+    return [
+        name,
+        f"{r['seconds']:.1f} s",
+        b(pct(r["in_command"])),
+        b(pct(r["in_command_after_reaction"])),
+        b(f"{r['unasked_motion_s']:.1f} s"),
+    ]
+
+
 def sequences(seq: dict[str, Any]) -> list[str]:
     """The robot's view of the replayed camera sequences."""
-    rows = [
-        [
-            f"`{name}`",
-            f"{r['seconds']:.1f} s",
-            pct(r["in_command"]),
-            pct(r["in_command_after_reaction"]),
-            f"{r['unasked_motion_s']:.1f} s",
-        ]
-        for name, r in seq["sequences"].items()
-    ]
     t = seq["total"]
-    for kind, k in seq.get("by_kind", {}).items():
-        rows.append(
-            [
-                f"*{kind.replace('_', ' ')}*",
-                f"{k['seconds']:.1f} s",
-                pct(k["in_command"]),
-                pct(k["in_command_after_reaction"]),
-                f"{k['unasked_motion_s']:.1f} s",
-            ]
-        )
-    rows.append(
-        [
-            "**all**",
-            f"{t['seconds']:.1f} s",
-            f"**{pct(t['in_command'])}**",
-            f"**{pct(t['in_command_after_reaction'])}**",
-            f"**{t['unasked_motion_s']:.1f} s**",
-        ]
-    )
-    out = table(
-        [
-            "sequence",
-            "length",
-            "in the asked command",
-            f"after {seq['reaction_s']:g} s",
-            "unasked motion",
-        ],
-        rows,
-    )
+    rows = [_sequence_row(f"`{name}`", r) for name, r in seq["sequences"].items()]
+    kinds = seq.get("by_kind", {})
+    rows += [_sequence_row(f"*{kind.replace('_', ' ')}*", k) for kind, k in kinds.items()]
+    rows.append(_sequence_row("**all**", t, bold=True))
+    header = ["sequence", "length", "in the asked command", f"after {seq['reaction_s']:g} s"]
     return [
-        *out,
+        *table([*header, "unasked motion"], rows),
         "",
         f"At {seq['fps']:g} fps through `{seq['config']}`'s pipeline with `{seq['model']}`. "
         '"In the asked command" counts every frame, so each change of gesture costs the '
@@ -187,92 +154,8 @@ def decision(meta: dict[str, Any]) -> list[str]:
     ]
 
 
-def speed(root: Path) -> list[str]:
-    """Per-stage medians from the committed bench files (`make bench`, `make bench-hands`)."""
-    hands = json.loads((root / "bench/hands.json").read_text())
-    default = json.loads((root / "bench/daemon-default.json").read_text())
-    image = json.loads((root / "bench/daemon.json").read_text())
-    rows = [
-        [
-            f"daemon step, shipped pipeline ({default['locate']} + landmark classifier, "
-            f"{default['frames']} whole {default['frame_size'][0]}×{default['frame_size'][1]} "
-            f"frames, palm detector on {default['palm_detector_runs']})",
-            f"{default['per_frame_ms']['median']:.1f} ms "
-            f"(p95 {default['per_frame_ms']['p95']:.1f})",
-            "`make bench` → `bench/daemon-default.json`",
-        ],
-        [
-            "daemon step, image model on a fixed box",
-            f"{image['per_frame_ms']['median']:.2f} ms (p95 {image['per_frame_ms']['p95']:.1f})",
-            "`make bench` → `bench/daemon.json`",
-        ],
-    ]
-    for size in ("lite", "full"):
-        v = hands["variants"][size]
-        rows += [
-            [
-                f"palm detector ({size})",
-                f"{v['palm_detector']['p50_ms']:.1f} ms",
-                "`make bench-hands`",
-            ],
-            [
-                f"landmark model ({size}, incl. warp)",
-                f"{v['landmarks']['p50_ms']:.1f} ms",
-                "`make bench-hands`",
-            ],
-            [
-                f"hand tracker per frame ({size}; palm detector on "
-                f"{v['locate_tracker']['palm_runs']} of {v['locate_tracker']['n']})",
-                f"{v['locate_tracker']['p50_ms']:.1f} ms",
-                "`make bench-hands`",
-            ],
-        ]
-    clf = hands["variants"]["lite"]["classifier"]
-    rows.append(
-        [
-            "landmark classifier per hand (features + int8 MLP + decision)",
-            f"{clf['p50_ms']:.2f} ms (p95 {clf['p95_ms']:.2f})",
-            "`make bench-hands` → `bench/hands.json`",
-        ]
-    )
-    return [
-        *table(["stage", "median", "reproduce"], rows),
-        "",
-        f"Measured on {default['machine']} ({default['cpus']} cores, {default['runtime']}, "
-        f"{default['num_threads']} interpreter threads); a Pi is several times slower — run the "
-        "same commands there.",
-    ]
-
-
-def demo(root: Path) -> list[str]:
-    """The start and the end of the committed `make demo` output (`bench/demo-output.txt`)."""
-    lines = (root / "bench/demo-output.txt").read_text().splitlines()
-    shown = [ln for ln in lines if " car: " in ln or "replaying" in ln or "sees" in ln]
-    last = lines[-1].split("ms")[0].strip()
-    return [
-        f"Recorded in `bench/demo-output.txt` (the whole run took {int(last) / 1000:.0f} s, "
-        "plus the venv on the first run):",
-        "",
-        "```",
-        *shown[:6],
-        "  ...",
-        *lines[-2:],
-        "```",
-    ]
-
-
-def ci(root: Path) -> list[str]:
-    """The committed record of the last fresh-clone `bash .ci/run` (`bench/ci-fresh-clone.json`)."""
-    run = json.loads((root / "bench/ci-fresh-clone.json").read_text())
-    return [
-        f"`make test` (what CI runs: ruff, `mypy --strict edge`, mypy on the rest, then pytest) "
-        f"took {run['wall_s'] // 60} min {run['wall_s'] % 60} s on a fresh clone on 2 cores with "
-        f"pip's cache warm ({run['date']}, commit `{run['commit']}`: {run['passed']} tests, exit "
-        f"{run['rc']}; recorded in `bench/ci-fresh-clone.json`)."
-    ]
-
-
 def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
+    """Every figure block by name, from the files under `root`."""
     meta = json.loads((root / MODEL_JSON).read_text())
     seq_path = root / SEQUENCES_JSON
     seq = json.loads(seq_path.read_text()) if seq_path.is_file() else None
@@ -291,6 +174,8 @@ def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
 
 
 def render(text: str, makers: dict[str, Callable[[], list[str]]]) -> str:
+    """`text` with every known block rewritten by its maker."""
+
     def one(match: re.Match[str]) -> str:
         name = match.group("name")
         if name not in makers:
@@ -301,6 +186,7 @@ def render(text: str, makers: dict[str, Callable[[], list[str]]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`make figures` (rewrite the blocks) or `--check` (1 when one is stale)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--root", type=Path, default=Path("."))
     p.add_argument("--check", action="store_true", help="exit 1 if a block is stale")

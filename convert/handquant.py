@@ -1,15 +1,15 @@
-"""Full-integer int8 copies of MediaPipe's palm and landmark models, calibrated on real frames.
+"""Full-integer int8 copies of MediaPipe's palm and landmark models, calibrated on real frames."""
 
-`python -m convert.handquant --datasets ../shared/datasets` (what `make models` runs after the
-fetch) writes `models/mediapipe/{palm_detection,hand_landmark}_{lite,full}_int8.tflite` beside
-the float files. MediaPipe stores its weights as float16 behind DEQUANTIZE ops and gives its
-models no signature; ai-edge-quantizer needs float constants and a signature, so each model is
-first rewritten with the float16 weights folded into float32 constants (`fold_float16`), then
-quantized with the static int8 recipe (int8 weights per channel, int8 activations, int8 input
-and outputs). Calibration uses frames of the training sources only (convert/lockbox.toml), the
-palm detector's letterboxed frames and the landmark model's upright crops as the device cuts
-them; the lockbox and validation sessions are never seen here.
-"""
+# `python -m convert.handquant --datasets ../shared/datasets` (what `make models` runs after the
+# fetch) writes `models/mediapipe/{palm_detection,hand_landmark}_{lite,full}_int8.tflite` beside
+# the float files. MediaPipe stores its weights as float16 behind DEQUANTIZE ops and gives its
+# models no signature; ai-edge-quantizer needs float constants and a signature, so each model is
+# first rewritten with the float16 weights folded into float32 constants (`fold_float16`), then
+# quantized with the static int8 recipe (int8 weights per channel, int8 activations, int8 input
+# and outputs). Calibration uses frames of the training sources only
+# (convert/landmarks/lockbox.toml), the palm detector's letterboxed frames and the landmark
+# model's upright crops as the device cuts them; the lockbox and validation sessions are never
+# seen here.
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.tools import flatbuffer_utils
 from ai_edge_quantizer import quantizer, recipe
 
-from convert.sources import split_of
+from convert.landmarks.sources import split_of
 from convert.subhih import Shot, read_shots
 from edge.crops import read_rgb
 from edge.hands.geometry import Roi, crop_upright, letterbox, roi_from_landmarks

@@ -1,20 +1,19 @@
-"""How far the int8 hand models are from the float ones, on real frames the calibration never saw.
+"""How far the int8 hand models are from the float ones, on frames the calibration never saw."""
 
-`python -m convert.handquant_eval --datasets ../shared/datasets` (what `make eval-hand-int8`
-runs) writes `models/hand-models-int8.json`. Per MediaPipe size (lite, full), on the validation
-and the lockbox subhih-hands sessions (whole camera frames, their labelled hand boxes):
-- palm detector: recall of the labelled hands (a hand is found when a detected palm's hand
-  region is centred in its box), float and int8, and the IoU of each int8 palm box with the
-  float one it matches;
-- landmark model, on the region the tracker would crop (from the float landmarks): the mean
-  point distance int8 vs float over the hand's size (the larger side of the float points' box),
-  mean and p95, how often both agree on presence (>= 0.5), and on the gesture the shipped
-  classifier decides from each (the daemon's own path: tracker crops of whole frames);
-- gestures on the photo rows, through the shipped classifier and its decision rule as the
-  device decides (tight crops searched by the in-box finder: its hardest path): the rows of
-  every side (subhih boxes and backgrounds, shimaazizi-4gest), accuracy with
-  float and with int8 hand models and their agreement.
-"""
+# `python -m convert.handquant_eval --datasets ../shared/datasets` (what `make eval-hand-int8`
+# runs) writes `models/hand-models-int8.json`. Per MediaPipe size (lite, full), on the validation
+# and the lockbox subhih-hands sessions (whole camera frames, their labelled hand boxes):
+# - palm detector: recall of the labelled hands (a hand is found when a detected palm's hand
+#   region is centred in its box), float and int8, and the IoU of each int8 palm box with the
+#   float one it matches;
+# - landmark model, on the region the tracker would crop (from the float landmarks): the mean
+#   point distance int8 vs float over the hand's size (the larger side of the float points' box),
+#   mean and p95, how often both agree on presence (>= 0.5), and on the gesture the shipped
+#   classifier decides from each (the daemon's own path: tracker crops of whole frames);
+# - gestures on the photo rows, through the shipped classifier and its decision rule as the
+#   device decides (tight crops searched by the in-box finder: its hardest path): the rows of
+#   every side (subhih boxes and backgrounds, shimaazizi-4gest), accuracy with
+#   float and with int8 hand models and their agreement.
 
 from __future__ import annotations
 
@@ -28,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from convert.handquant import int8_name
-from convert.landmarks import Landmarks
-from convert.landmarks_eval import device_predictions
-from convert.sources import photos, split_of
+from convert.landmarks.evaluate import device_predictions
+from convert.landmarks.points import Landmarks
+from convert.landmarks.sources import photos, split_of
 from convert.subhih import Shot, read_shots
 from edge.artifact import read_meta
 from edge.crops import read_rgb

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError, Dataset, log_counts
-from convert.export import ParityError, Thresholds, export, input_spec_for, rejected_path
-from convert.report import write_report
+from convert.export import Thresholds
+from convert.images import ImageKind, input_spec_for
+from convert.report import export_and_report
 from convert.split import group_split
 from convert.train import TrainSettings, train
 from edge.artifact import InputSpec
@@ -94,11 +95,7 @@ def train_and_export(
     if refit and validation["size"]:
         # the validation groups chose the epoch count; now learn from them too
         refit_epochs = int(np.argmin(history["val_loss"])) + 1
-        log.info("refitting on training + validation groups for %d epochs", refit_epochs)
-        no_eval = split.eval.subset(np.zeros(len(split.eval), dtype=bool))
-        rates = history["learning_rate"][:refit_epochs]
-        refit_settings = replace(settings, epochs=refit_epochs)
-        model, _ = train(split.train, no_eval, labels, refit_settings, checkpoint, verbose, rates)
+        model = _refit(split.train, labels, settings, history, refit_epochs, checkpoint, verbose)
     spec = input_spec_for(model, 1.0, 0.0, crop_margin)
     source = {
         "data": data.source,
@@ -114,8 +111,8 @@ def train_and_export(
         "seed": settings.seed,
         "notes": notes or [],
     }
-    return _export_and_report(
-        model, labels, split.train, split.eval, spec, out, source, thresholds or Thresholds()
+    return export_and_report(
+        model, labels, ImageKind(split.train, split.eval, spec), out, source, thresholds
     )
 
 
@@ -165,7 +162,8 @@ def quantize_and_export(
         "seed": 0,
         "notes": [f"user model {model_path.name}; its preprocessing recorded as given"],
     }
-    return _export_and_report(model, labels, calibration, evaluation, spec, out, source, thresholds)
+    kind = ImageKind(calibration, evaluation, spec)
+    return export_and_report(model, labels, kind, out, source, thresholds)
 
 
 def validation_split(
@@ -212,28 +210,21 @@ def validation_split(
     )
 
 
-def _export_and_report(
-    model: Any,
+def _refit(
+    data: Dataset,
     labels: list[str],
-    calibration: Dataset,
-    evaluation: Dataset,
-    spec: InputSpec,
-    out: Path,
-    source: dict[str, Any],
-    thresholds: Thresholds,
-) -> dict[str, Any]:
-    """`export`, then the report of whichever pair it wrote (accepted or rejected)."""
-    try:
-        meta = export(model, labels, calibration, evaluation, spec, out, source, thresholds)
-    except ParityError:
-        _report_if_possible(rejected_path(out))
-        raise
-    _report_if_possible(out)
-    return meta
-
-
-def _report_if_possible(out: Path) -> None:
-    try:
-        write_report(out)
-    except (ValueError, KeyError) as exc:
-        log.warning("no report for %s: %s", out, exc)
+    settings: TrainSettings,
+    history: dict[str, list[float]],
+    epochs: int,
+    checkpoint: Path,
+    verbose: int,
+) -> Any:
+    """Train afresh on `data` (training + validation groups) for `epochs`, replaying the
+    learning rates of the selected run; nothing is held out for selection."""
+    log.info("refitting on training + validation groups for %d epochs", epochs)
+    no_eval = data.subset(np.zeros(len(data), dtype=bool))
+    rates = history["learning_rate"][:epochs]
+    model, _ = train(
+        data, no_eval, labels, replace(settings, epochs=epochs), checkpoint, verbose, rates
+    )
+    return model

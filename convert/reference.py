@@ -1,14 +1,13 @@
-"""Build and train the shipped reference model (`make reference-model`) from ../shared/datasets.
+"""Build and train the shipped reference model (`make reference-model`) from ../shared/datasets."""
 
-Vocabulary (DESIGN.md): none, up, down, left, right, stop, fist, peace.
-- subhih-hands boxes: 0-hand -> fist, 1-hand -> up, 2-hand -> peace, 5-hand -> stop,
-  3-hand / 4-hand -> none (hands that make no command), background crops -> none.
-- shimaazizi-4gest: Fist -> fist, OpenPalm -> stop, PeaceSign -> peace, ThumbsUp -> none.
-- left / right / down are the `up` crops rotated: `left` means the person points to their own
-  left, which is the IMAGE RIGHT, so an up crop turned 90° clockwise is `left`, 90°
-  counter-clockwise is `right`, 180° is `down`. Rotated copies keep their source's group, so
-  they never straddle the split.
-"""
+# Vocabulary (DESIGN.md): none, up, down, left, right, stop, fist, peace.
+# - subhih-hands boxes: 0-hand -> fist, 1-hand -> up, 2-hand -> peace, 5-hand -> stop,
+#   3-hand / 4-hand -> none (hands that make no command), background crops -> none.
+# - shimaazizi-4gest: Fist -> fist, OpenPalm -> stop, PeaceSign -> peace, ThumbsUp -> none.
+# - left / right / down are the `up` crops rotated: `left` means the person points to their own
+#   left, which is the IMAGE RIGHT, so an up crop turned 90° clockwise is `left`, 90°
+#   counter-clockwise is `right`, 180° is `down`. Rotated copies keep their source's group, so
+#   they never straddle the split.
 
 from __future__ import annotations
 
@@ -22,7 +21,10 @@ import numpy as np
 
 from convert.boxes import load_boxes
 from convert.data import Dataset, concat, load_folder
+from convert.export import ParityError, Thresholds
+from convert.pipeline import train_and_export
 from convert.subhih import SESSION_GROUPS
+from convert.train import TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,6 @@ NOTES = [
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m convert.reference --datasets ../shared/datasets --out models/gestures-image`."""
-    from convert.export import ParityError, Thresholds
-    from convert.pipeline import train_and_export
-    from convert.train import TrainSettings
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--out", type=Path, default=Path("models/gestures-image.tflite"))

@@ -8,30 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from convert.evaluate import plot_confusion
+from convert.export import ModelKind, ParityError, Thresholds, export, rejected_path
+from convert.figures import decision, headline, per_source
+from convert.markdown import pct, table
 
 log = logging.getLogger(__name__)
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f} %"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def _confusion_table(matrix: list[list[int]], labels: list[str]) -> list[str]:
     rows = [
         [f"**{name}**", *(str(v) for v in row)] for name, row in zip(labels, matrix, strict=True)
     ]
-    return _table(["true \\ predicted", *labels], rows)
+    return table(["true \\ predicted", *labels], rows)
 
 
 def _across_people(meta: dict[str, Any], png: str) -> list[str]:
     """Landmark models: the lockbox (by source) and leave-one-source-out figures first."""
-    from convert.figures import decision, headline, per_source
-
     lock = meta["metrics"]["lockbox"]
     lines = ["## Across people: lockbox and leave-one-source-out", "", *headline(meta), ""]
     if "decision" in meta and "choices" in meta.get("source", {}):
@@ -47,6 +39,25 @@ def _across_people(meta: dict[str, Any], png: str) -> list[str]:
     if meta["metrics"].get("leave_one_source_out"):
         lines += ["### Leave-one-source-out, per source", "", *per_source(meta), ""]
     return lines
+
+
+def parity_text(m: dict[str, Any]) -> str:
+    """The report's parity sentence, from the checks the json records (each with its outcome)."""
+    parity = m.get("parity")
+    if not parity:
+        return "No parity check recorded."
+    checks = []
+    if "min_agreement" in parity:
+        agreement = parity.get("agreement", m["agreement"])
+        ok = agreement >= parity["min_agreement"]
+        checks.append(
+            f"agreement {pct(agreement)} {'≥' if ok else '<'} {pct(parity['min_agreement'])}"
+        )
+    if "max_accuracy_drop_points" in parity:
+        drop, limit = parity["accuracy_drop_points"], parity["max_accuracy_drop_points"]
+        checks.append(f"accuracy drop {drop:.1f} {'≤' if drop <= limit else '>'} {limit:g} points")
+    verdict = "passed" if parity.get("ok") else "FAILED"
+    return f"Parity check {verdict} ({', '.join(checks) or 'no limits recorded'})."
 
 
 def write_report(tflite_path: str | Path) -> Path:
@@ -66,75 +77,86 @@ def write_report(tflite_path: str | Path) -> Path:
     m = meta.get("metrics") or {}
     if "int8" not in m:
         raise ValueError(f"{tflite_path.with_suffix('.json')}: no metrics to report")
-    labels: list[str] = meta["labels"]
     lock = m.get("lockbox")
     png = plot_confusion(
         (lock or m["int8"])["confusion"],
-        labels,
+        meta["labels"],
         f"{meta['name']} (int8, {lock['size']} lockbox hands)"
         if lock
         else f"{meta['name']} (int8, {m['eval_size']} eval images)",
         tflite_path.with_suffix(".png"),
     )
-    src, inp, sizes = meta.get("source", {}), meta["input"], meta.get("sizes", {})
-    split = src.get("split", {})
-    parity = m.get("parity", {})
     lines = [
+        *_header(meta),
+        *(_across_people(meta, png.name) if lock else []),
+        *_evaluation(meta, png.name),
+        *_data(meta),
+    ]
+    path = tflite_path.with_suffix(".md")
+    path.write_text("\n".join(lines) + "\n")
+    log.info("wrote %s and %s", path, png)
+    return path
+
+
+def _header(meta: dict[str, Any]) -> list[str]:
+    """Title, size and the input recipe."""
+    inp, sizes = meta["input"], meta.get("sizes", {})
+    float_size = (
+        f" (float TFLite {sizes['float_tflite_bytes'] / 1024:.1f} KiB)"
+        if sizes.get("float_tflite_bytes")
+        else ""
+    )
+    return [
         f"# Model `{meta['name']}`",
         "",
         f"Created {meta['created']}; sha256 `{meta['sha256'][:16]}…`; "
-        f"{meta['size_bytes'] / 1024:.1f} KiB int8"
-        + (
-            f" (float TFLite {sizes['float_tflite_bytes'] / 1024:.1f} KiB)"
-            if sizes.get("float_tflite_bytes")
-            else ""
-        )
-        + ".",
+        f"{meta['size_bytes'] / 1024:.1f} KiB int8{float_size}.",
         "",
-        f"Labels: {', '.join(f'`{x}`' for x in labels)}. Input {inp['shape']} {inp['color']}, "
-        f"float input = pixel × {inp['pixel_scale']:g} + {inp['pixel_offset']:g}, int8 scale "
-        f"{inp['quantization']['scale']:g} zero point {inp['quantization']['zero_point']}; "
-        f"crop margin {inp['crop_margin']:g}.",
+        f"Labels: {', '.join(f'`{x}`' for x in meta['labels'])}. Input {inp['shape']} "
+        f"{inp['color']}, float input = pixel × {inp['pixel_scale']:g} + "
+        f"{inp['pixel_offset']:g}, int8 scale {inp['quantization']['scale']:g} zero point "
+        f"{inp['quantization']['zero_point']}; crop margin {inp['crop_margin']:g}.",
         "",
-        *(_across_people(meta, png.name) if lock else []),
-        "## Evaluation" + (" split (validation sources)" if lock else ""),
+    ]
+
+
+def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
+    """Float vs int8 on the evaluation split: accuracy, parity, per class, confusion."""
+    m, labels = meta["metrics"], meta["labels"]
+    split = meta.get("source", {}).get("split", {})
+    per_class = [
+        [
+            f"`{name}`",
+            pct(v["precision"]),
+            pct(v["recall"]),
+            pct(v["f1"]),
+            str(v["support"]),
+            pct(m["float"]["per_class"][name]["f1"]),
+        ]
+        for name, v in m["int8"]["per_class"].items()
+    ]
+    return [
+        "## Evaluation" + (" split (validation sources)" if m.get("lockbox") else ""),
         "",
         f"On {m['eval_size']} held-out examples ({split.get('method', 'see source')}).",
         "",
-        *_table(
+        *table(
             ["", "float (Keras)", "int8 (TFLite, device code path)"],
             [
-                ["accuracy", _pct(m["float_accuracy"]), _pct(m["int8_accuracy"])],
-                ["weighted F1", _pct(m["float_weighted_f1"]), _pct(m["weighted_f1"])],
+                ["accuracy", pct(m["float_accuracy"]), pct(m["int8_accuracy"])],
+                ["weighted F1", pct(m["float_weighted_f1"]), pct(m["weighted_f1"])],
             ],
         ),
         "",
-        f"Float-vs-int8 top-1 agreement: **{_pct(m['agreement'])}**. Parity check "
-        f"{'passed' if parity.get('ok') else 'FAILED'} (agreement ≥ "
-        f"{_pct(parity.get('min_agreement'))}, accuracy drop "
-        f"{parity.get('accuracy_drop_points', 0):.1f} ≤ "
-        f"{parity.get('max_accuracy_drop_points', 0):g} points).",
+        f"Float-vs-int8 top-1 agreement: **{pct(m['agreement'])}**. " + parity_text(m),
         "",
         "### Per class (int8)",
         "",
-        *_table(
-            ["class", "precision", "recall", "F1", "support", "float F1"],
-            [
-                [
-                    f"`{name}`",
-                    _pct(v["precision"]),
-                    _pct(v["recall"]),
-                    _pct(v["f1"]),
-                    str(v["support"]),
-                    _pct(m["float"]["per_class"][name]["f1"]),
-                ]
-                for name, v in m["int8"]["per_class"].items()
-            ],
-        ),
+        *table(["class", "precision", "recall", "F1", "support", "float F1"], per_class),
         "",
         "### Confusion matrix (int8; rows = true, columns = predicted)",
         "",
-        f"![confusion matrix]({png.name})",
+        f"![confusion matrix]({png})",
         "",
         *_confusion_table(m["int8"]["confusion"], labels),
         "",
@@ -142,16 +164,22 @@ def write_report(tflite_path: str | Path) -> Path:
         "",
         *_confusion_table(m["float"]["confusion"], labels),
         "",
-        "## Data",
-        "",
-        f"Source: {src.get('data', '?')}",
-        "",
     ]
+
+
+def _data(meta: dict[str, Any]) -> list[str]:
+    """Where the data came from, how it was split, the notes and the training settings."""
+    src = meta.get("source", {})
+    split = src.get("split", {})
+    lines = ["## Data", "", f"Source: {src.get('data', '?')}", ""]
     train_counts, eval_counts = split.get("train_counts", {}), split.get("eval_counts", {})
     if train_counts or eval_counts:
-        lines += _table(
+        lines += table(
             ["class", "train", "eval"],
-            [[f"`{c}`", str(train_counts.get(c, 0)), str(eval_counts.get(c, 0))] for c in labels],
+            [
+                [f"`{c}`", str(train_counts.get(c, 0)), str(eval_counts.get(c, 0))]
+                for c in meta["labels"]
+            ],
         )
         lines += [
             "",
@@ -160,28 +188,52 @@ def write_report(tflite_path: str | Path) -> Path:
             "",
         ]
     if split.get("validation"):
-        val = split["validation"]
-        lines += [
-            f"Model selection (early stopping, LR decay, checkpoint): {val['method']}"
-            + (
-                f"; {val['size']} images from groups {', '.join(val['groups'])}."
-                if val["size"]
-                else "."
-            ),
-            "",
-        ]
-        refit = (src.get("training") or {}).get("refit_epochs_on_train_and_validation")
-        if refit:
-            lines += [
-                f"Then refit: trained afresh on training + validation groups for {refit} epochs "
-                "(the selected count, same learning-rate schedule); evaluation groups unseen.",
-                "",
-            ]
-    for note in src.get("notes", []):
-        lines.append(f"- {note}")
+        lines += _selection(split["validation"], src.get("training") or {})
+    lines += [f"- {note}" for note in src.get("notes", [])]
     if src.get("training"):
         lines += ["", "## Training", "", "```json", json.dumps(src["training"], indent=1), "```"]
-    path = tflite_path.with_suffix(".md")
-    path.write_text("\n".join(lines) + "\n")
-    log.info("wrote %s and %s", path, png)
-    return path
+    return lines
+
+
+def _selection(val: dict[str, Any], training: dict[str, Any]) -> list[str]:
+    """How the model was selected (validation groups) and whether it was refit."""
+    used = f"; {val['size']} images from groups {', '.join(val['groups'])}" if val["size"] else ""
+    lines = [f"Model selection (early stopping, LR decay, checkpoint): {val['method']}{used}.", ""]
+    refit = training.get("refit_epochs_on_train_and_validation")
+    if refit:
+        lines += [
+            f"Then refit: trained afresh on training + validation groups for {refit} epochs "
+            "(the selected count, same learning-rate schedule); evaluation groups unseen.",
+            "",
+        ]
+    return lines
+
+
+def export_and_report(
+    model: Any,
+    labels: list[str],
+    kind: ModelKind,
+    out: Path,
+    source: dict[str, Any],
+    thresholds: Thresholds | None = None,
+) -> dict[str, Any]:
+    """`convert.export.export`, then the report of whichever pair it wrote (kept or rejected).
+
+    Raises:
+        DataError: bad labels. ParityError: int8 fails the limits (the rejected pair and its
+            report are still written).
+    """
+    try:
+        meta = export(model, labels, kind, out, source, thresholds)
+    except ParityError:
+        _report_if_possible(rejected_path(out))
+        raise
+    _report_if_possible(out)
+    return meta
+
+
+def _report_if_possible(out: Path) -> None:
+    try:
+        write_report(out)
+    except (ValueError, KeyError) as exc:
+        log.warning("no report for %s: %s", out, exc)

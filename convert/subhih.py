@@ -1,11 +1,10 @@
-"""The subhih-hands dataset, read in one place: its boxes, its frames and how sessions group.
+"""The subhih-hands dataset, read in one place: its boxes, its frames and how sessions group."""
 
-`boxes.csv` holds one row per hand (`filename,width,height,label,xmin,ymin,xmax,ymax,session`);
-a frame may hold two hands. Frames of one capture session share `session`; the single-frame
-sessions named after their file (`pic00054.jpg`, `Hand_0000889.jpg`) are neighbouring video
-frames of two sources, so they join one group each (`pic`, `Hand_`). Every split, the replayed
-demo frames, the sequence evaluation and the tests use `group_of`.
-"""
+# `boxes.csv` holds one row per hand (`filename,width,height,label,xmin,ymin,xmax,ymax,session`);
+# a frame may hold two hands. Frames of one capture session share `session`; the single-frame
+# sessions named after their file (`pic00054.jpg`, `Hand_0000889.jpg`) are neighbouring video
+# frames of two sources, so they join one group each (`pic`, `Hand_`). Every split, the replayed
+# demo frames, the sequence evaluation and the tests use `group_of`.
 
 from __future__ import annotations
 

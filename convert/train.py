@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from convert.augment import AugmentSettings, flip_swap, make_augmenter
-from convert.data import DataError, Dataset
+from convert.data import DataError, Dataset, encode_labels
+from convert.model import build_model
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,8 @@ def class_weights(labels: np.ndarray, n_classes: int) -> dict[int, float]:
 
 
 def encode(data: Dataset, labels: list[str]) -> np.ndarray:
-    """Class indices of `data.labels` in the order of `labels`.
-
-    Raises:
-        DataError: a label of the data is not in `labels`.
-    """
-    index = {name: i for i, name in enumerate(labels)}
-    unknown = sorted(set(data.labels.tolist()) - set(index))
-    if unknown:
-        raise DataError(f"labels {unknown} are not among the model's labels {labels}")
-    return np.array([index[x] for x in data.labels.tolist()], dtype=np.int64)
+    """Class indices of `data.labels` in the order of `labels` (see `encode_labels`)."""
+    return encode_labels(data.labels, labels)
 
 
 def _pipeline(
@@ -120,8 +113,6 @@ def train(
     """
     import keras
 
-    from convert.model import build_model
-
     seed_everything(settings.seed)
     y_train, y_eval = encode(train_data, labels), encode(eval_data, labels)
     model = build_model(settings.size, len(labels), settings.width, settings.blocks)
@@ -133,22 +124,9 @@ def train(
     weights = class_weights(y_train, len(labels)) if settings.class_weights else None
     checkpoint = Path(checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    monitor = "val_loss" if len(eval_data) else "loss"
-    if lr_schedule:
-        schedule = list(lr_schedule)
-        callbacks: list[Any] = [
-            keras.callbacks.LearningRateScheduler(lambda e, _: schedule[min(e, len(schedule) - 1)])
-        ]
-    else:
-        callbacks = [
-            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, factor=0.5, patience=max(1, settings.patience // 3), min_lr=1e-5
-            ),
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=settings.patience, restore_best_weights=True
-            ),
-        ]
+    callbacks = _callbacks(
+        settings, checkpoint, "val_loss" if len(eval_data) else "loss", lr_schedule
+    )
     log.info(
         "training %d params on %d images (%d eval), %d epochs max",
         model.count_params(),
@@ -170,3 +148,25 @@ def train(
         model.save(str(checkpoint))
     best = keras.models.load_model(str(checkpoint))
     return best, {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def _callbacks(
+    settings: TrainSettings, checkpoint: Path, monitor: str, lr_schedule: list[float] | None
+) -> list[Any]:
+    """A replayed learning-rate schedule (a refit), else checkpoint, LR decay, early stop."""
+    import keras
+
+    if lr_schedule:
+        schedule = list(lr_schedule)
+        return [
+            keras.callbacks.LearningRateScheduler(lambda e, _: schedule[min(e, len(schedule) - 1)])
+        ]
+    return [
+        keras.callbacks.ModelCheckpoint(str(checkpoint), monitor=monitor, save_best_only=True),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=0.5, patience=max(1, settings.patience // 3), min_lr=1e-5
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=settings.patience, restore_best_weights=True
+        ),
+    ]

@@ -25,14 +25,13 @@ import numpy as np
 
 from devtools.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
-from edge.app import runtime_of
 from edge.cameras.replay import image_files
 from edge.classify import build_classifier
 from edge.commands import CommandMap
 from edge.config import parse_config
 from edge.crops import read_rgb
 from edge.locate import build_locator
-from edge.loop import DaemonLoop, Stages
+from edge.loop import DaemonLoop, LoopSettings, Stages
 from edge.mqtt import Publisher
 from edge.paths import default_model_path
 from edge.safety import SafetyGate
@@ -83,7 +82,7 @@ def bench(
         }
     )
     classifier = build_classifier(cfg)
-    locator = build_locator(cfg, crop_margin=getattr(classifier, "crop_margin", 0.0))
+    locator = build_locator(cfg, crop_margin=classifier.crop_margin)
     paths = image_files([frames_dir])
     t0 = time.perf_counter()
     if whole_frames:
@@ -103,10 +102,12 @@ def bench(
             safety=SafetyGate(cfg.safety, now=time.time()),
             publisher=Publisher(cfg.mqtt),
             stats=Stats(),
-            min_confidence=cfg.smoothing.min_confidence,
-            stats_interval=3600,
-            model_name=Path(model).name,
-            runtime=runtime_of(classifier),
+            settings=LoopSettings(
+                min_confidence=cfg.smoothing.min_confidence,
+                stats_interval=3600,
+                model_name=Path(model).name,
+                runtime=classifier.runtime,
+            ),
         )
     )
     for image in images[:10]:  # warm-up: first invocations allocate
@@ -129,7 +130,7 @@ def bench(
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "model": Path(model).name,
-        "runtime": runtime_of(classifier),
+        "runtime": classifier.runtime,
         "locate": locate,
         "frames_kind": "whole camera frames" if whole_frames else "hand crops centred in a frame",
         "num_threads": num_threads,

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10 (JetPack 6)
+else:  # Python 3.10 (JetPack 6)
     import tomli as tomllib
 
 import paho.mqtt.client as mqtt
@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         config = Path(tmp) / "demo.toml"
         config.write_text(dump_toml(cfg))
         narrator = Narrator(host, int(port), f"gesturepilot/{device}")
-        car = SimCar(host, int(port), device, timeout=1.0).start()
+        car = SimCar(host, int(port), device, timeout=1.0)
+        car.start()
         try:
             cmd = [
                 sys.executable,

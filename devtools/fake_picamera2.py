@@ -72,6 +72,7 @@ class Picamera2:
         if not FEED or (STALL_AFTER is not None and self.frames >= STALL_AFTER):
             time.sleep(wait if wait is not None else 1.0)
             raise TimeoutError("capture_request timed out")
+        assert self.config is not None  # configure() ran before start()
         w, h = self.config["lores"]["size"]
         rgb = cv2.resize(FEED[self.frames % len(FEED)], (w, h))
         self.frames += 1

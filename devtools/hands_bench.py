@@ -13,7 +13,9 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from edge.tflite_model import TFLiteModel
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def _stats(times: list[float]) -> dict[str, float]:
@@ -39,7 +42,7 @@ def _stats(times: list[float]) -> dict[str, float]:
     }
 
 
-def _timed(fn: Callable[[], object], times: list[float]) -> object:
+def _timed(fn: Callable[[], T], times: list[float]) -> T:
     t = time.perf_counter()
     out = fn()
     times.append(time.perf_counter() - t)
@@ -67,10 +70,10 @@ def bench_variant(frames: list[np.ndarray], variant: str, classifier: Path, thre
     t_marks: list[float] = []
     t_clf: list[float] = []
     for image in frames:
-        palms = _timed(lambda image=image: palm.detect(image), t_palm)
+        palms = _timed(partial(palm.detect, image), t_palm)
         if palms:
-            hand = _timed(lambda image=image, p=palms: marks.run(image, p[0].roi), t_marks)
-            _timed(lambda h=hand: clf.classify_points(h.points), t_clf)
+            hand = _timed(partial(marks.run, image, palms[0].roi), t_marks)
+            _timed(partial(clf.classify_points, hand.points), t_clf)
     out = {
         "palm_detector": _stats(t_palm),
         "landmarks": _stats(t_marks),
@@ -81,7 +84,7 @@ def bench_variant(frames: list[np.ndarray], variant: str, classifier: Path, thre
         palm.runs = 0
         t_loc: list[float] = []
         for i, image in enumerate(frames):
-            _timed(lambda image=image, i=i, loc=loc: loc.locate(Frame(image, 0.0, i)), t_loc)
+            _timed(partial(loc.locate, Frame(image, 0.0, i)), t_loc)
         out[f"locate_{method}"] = {**_stats(t_loc), "palm_runs": palm.runs}
     clf.close()
     palm.close()

@@ -29,7 +29,12 @@ from edge.crops import read_rgb
 
 log = logging.getLogger(__name__)
 
-SOURCE = {"up": ("1-hand",), "left": ("1-hand",), "right": ("1-hand",), "down": ("1-hand",)}
+SOURCE: dict[str, tuple[str, ...]] = {
+    "up": ("1-hand",),
+    "left": ("1-hand",),
+    "right": ("1-hand",),
+    "down": ("1-hand",),
+}
 SOURCE.update({"stop": ("5-hand",), "fist": ("0-hand",), "peace": ("2-hand",)})
 SOURCE.update({"none": ("3-hand", "4-hand"), "nohand": ("0-hand", "1-hand", "2-hand", "5-hand")})
 TURN = {"left": cv2.ROTATE_90_CLOCKWISE, "right": cv2.ROTATE_90_COUNTERCLOCKWISE}

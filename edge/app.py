@@ -14,7 +14,7 @@ from edge.clock import SYSTEM_CLOCK, Clock
 from edge.commands import CommandMap
 from edge.config import Config
 from edge.locate import Locator, build_locator, follow_operator
-from edge.loop import DaemonLoop, Sink, Stages
+from edge.loop import DaemonLoop, LoopSettings, Sink, Stages
 from edge.mqtt import DuplicateDevice, Publisher
 from edge.notify import SystemdNotifier
 from edge.safety import SafetyGate
@@ -100,17 +100,14 @@ def stages(
         safety=SafetyGate(cfg.safety, now=clock.monotonic()),
         publisher=publisher,
         stats=Stats(),
-        min_confidence=cfg.smoothing.min_confidence,
-        stats_interval=cfg.stats.interval,
-        model_name=Path(cfg.model.path).name,
-        runtime=classifier.runtime,
+        settings=LoopSettings(
+            min_confidence=cfg.smoothing.min_confidence,
+            stats_interval=cfg.stats.interval,
+            model_name=Path(cfg.model.path).name,
+            runtime=classifier.runtime,
+        ),
         clock=clock,
     )
-
-
-def runtime_of(classifier: Classifier) -> str:
-    """The TFLite runtime a classifier runs on (its `runtime`; kept for devtools.bench)."""
-    return classifier.runtime
 
 
 class _ReadyOnFirstFrame:

@@ -1,9 +1,8 @@
-"""`gesture-edge capture`: record hand crops from the live localiser to train your own gestures.
+"""`gesture-edge capture`: record hand crops from the live localiser to train your own gestures."""
 
-Crops land in `OUT/LABEL/SESSION/*.jpg`: one folder per class, as `gesture-convert` takes it,
-and one sub-folder per capture session, which `gesture-convert` uses as the group it never
-splits across train and evaluation (frames of one session are near-duplicates).
-"""
+# Crops land in `OUT/LABEL/SESSION/*.jpg`: one folder per class, as `gesture-convert` takes it,
+# and one sub-folder per capture session, which `gesture-convert` uses as the group it never
+# splits across train and evaluation (frames of one session are near-duplicates).
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""The optional `cmd_vel` topic: each command as `geometry_msgs/msg/Twist`-shaped JSON.
+"""The optional `cmd_vel` topic: each command as `geometry_msgs/msg/Twist`-shaped JSON."""
 
-ROS 2 takes it through ika-rwth-aachen's mqtt_client (`configs/ros2/mqtt_client.yaml`, JSON
-mode) as `/cmd_vel`. Robot convention (REP 103): x forward, z up, positive yaw turns left.
-Speeds come from `[mqtt] cmd_vel_linear` (m/s, forward/backward), `cmd_vel_vertical` (m/s,
-up/down) and `cmd_vel_angular` (rad/s, left/right); every other command (`stop`, `land`,
-`takeoff`, one a map made up) is all zeros, so every stop of the safety chain is a zero Twist.
-"""
+# ROS 2 takes it through ika-rwth-aachen's mqtt_client (`configs/ros2/mqtt_client.yaml`, JSON
+# mode) as `/cmd_vel`. Robot convention (REP 103): x forward, z up, positive yaw turns left.
+# Speeds come from `[mqtt] cmd_vel_linear` (m/s, forward/backward), `cmd_vel_vertical` (m/s,
+# up/down) and `cmd_vel_angular` (rad/s, left/right); every other command (`stop`, `land`,
+# `takeoff`, one a map made up) is all zeros, so every stop of the safety chain is a zero Twist.
 
 from __future__ import annotations
 

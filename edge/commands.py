@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from edge.config import CommandsConfig
+if TYPE_CHECKING:  # edge.config_rules imports this module for the operator check
+    from edge.config import CommandsConfig
 
 STOP = "stop"
 

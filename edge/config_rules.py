@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.artifact import ModelError, read_meta
+from edge.commands import STOP, CommandMap
 from edge.paths import default_model_path, models_dir
 
 CREDENTIAL_NAME = "mqtt_password"  # systemd LoadCredential= name, read from $CREDENTIALS_DIRECTORY
@@ -183,8 +184,6 @@ def operator_rules(s: dict[str, Any], errors: list[str]) -> None:
             f"[operator] take_control: {op.take_control!r} is not a label of the model "
             f"(its labels: {', '.join(labels)})"
         )
-    from edge.commands import STOP, CommandMap  # lazily: edge.commands imports edge.config
-
     command = CommandMap.from_config(s["commands"]).command_for(op.take_control)
     if command not in (None, STOP):
         errors.append(

@@ -1,13 +1,12 @@
-"""Is the broker still answering? A QoS-1 probe, its acknowledgement, and duplicate daemons.
+"""Is the broker still answering? A QoS-1 probe, its acknowledgement, and duplicate daemons."""
 
-A socket to a hung broker accepts writes for a long time, so "connected" says little. The
-publisher therefore sends a small QoS-1 probe to `<root>/link` every `link_timeout / 3` s and
-counts the link as confirmed only while a PUBACK came back within `link_timeout`; commands are
-dropped (and counted) while it is not. The probes name this daemon's instance, and the daemon
-reads its own `<root>/link`: a probe from another instance is a second daemon with the same
-`device_id`, and the one that started later yields (`DuplicateDevice`, exit 78) instead of
-fighting the other forever. `ConnectionProblems` logs why connecting fails, once per reason.
-"""
+# A socket to a hung broker accepts writes for a long time, so "connected" says little. The
+# publisher therefore sends a small QoS-1 probe to `<root>/link` every `link_timeout / 3` s and
+# counts the link as confirmed only while a PUBACK came back within `link_timeout`; commands are
+# dropped (and counted) while it is not. The probes name this daemon's instance, and the daemon
+# reads its own `<root>/link`: a probe from another instance is a second daemon with the same
+# `device_id`, and the one that started later yields (`DuplicateDevice`, exit 78) instead of
+# fighting the other forever. `ConnectionProblems` logs why connecting fails, once per reason.
 
 from __future__ import annotations
 

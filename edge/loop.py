@@ -47,9 +47,19 @@ class Sink(Protocol):
     def stats(self, payload: dict[str, Any]) -> bool: ...
 
 
+@dataclass(frozen=True)
+class LoopSettings:
+    """What the loop needs besides its stages: one threshold, one interval, names for stats."""
+
+    min_confidence: float  # a prediction this sure (and mapping to the command) is `confident`
+    stats_interval: float  # seconds between `stats` payloads
+    model_name: str
+    runtime: str
+
+
 @dataclass
 class Stages:
-    """The daemon's stages, in the order a frame passes through them."""
+    """The daemon's stages, in the order a frame passes through them, and the loop's settings."""
 
     camera: Camera
     locator: Locator
@@ -59,10 +69,7 @@ class Stages:
     safety: SafetyGate
     publisher: Sink
     stats: Stats
-    min_confidence: float
-    stats_interval: float
-    model_name: str
-    runtime: str
+    settings: LoopSettings
     clock: Clock = field(default=SYSTEM_CLOCK)  # monotonic for timers, Unix for payloads
 
 
@@ -76,7 +83,7 @@ class DaemonLoop:
     def __init__(self, stages: Stages, observers: Sequence[FrameObserver] = ()) -> None:
         self.s = stages
         self.observers = list(observers)
-        self._next_stats = stages.clock.monotonic() + stages.stats_interval
+        self._next_stats = stages.clock.monotonic() + stages.settings.stats_interval
 
     def run(self, stop: threading.Event) -> None:
         """Loop until `stop` is set, the camera ends its stream, or another daemon owns the id."""
@@ -120,7 +127,7 @@ class DaemonLoop:
         command = s.commands.command_for(smoothed.gesture)
         confident = (
             prediction is not None
-            and prediction.score >= s.min_confidence
+            and prediction.score >= s.settings.min_confidence
             and s.commands.command_for(prediction.label) == command
         )
         if smoothed.changed:
@@ -195,12 +202,12 @@ class DaemonLoop:
         now = self.s.clock.monotonic()
         if not force and now < self._next_stats:
             return
-        self._next_stats = now + self.s.stats_interval
+        self._next_stats = now + self.s.settings.stats_interval
         s = self.s
         s.publisher.stats(
             s.stats.snapshot(
-                model=s.model_name,
-                runtime=s.runtime,
+                model=s.settings.model_name,
+                runtime=s.settings.runtime,
                 stalled=s.safety.stalled,
                 stalls=s.safety.stalls,
                 unreadable_frames=s.camera.unreadable,

@@ -1,9 +1,8 @@
-"""Live MJPEG preview over HTTP: the camera frame with hand box, landmarks, gesture and fps.
+"""Live MJPEG preview over HTTP: the camera frame with hand box, landmarks, gesture and fps."""
 
-The loop only hands over a reference to each `FrameResult`; drawing and JPEG encoding happen in
-the HTTP client threads, once per frame however many clients watch, and not at all when nobody
-watches.
-"""
+# The loop only hands over a reference to each `FrameResult`; drawing and JPEG encoding happen in
+# the HTTP client threads, once per frame however many clients watch, and not at all when nobody
+# watches.
 
 from __future__ import annotations
 

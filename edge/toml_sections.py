@@ -1,6 +1,7 @@
-"""Typed TOML sections: a dataclass per section, every key checked (type, range, choices,
-paths), unknown sections and keys refused, one error naming the file and every problem.
-The daemon's config (`edge.config`) and the vehicle's (`subscribers.config`) are built on it."""
+"""Typed TOML sections: a dataclass per section, every key checked, unknown keys refused."""
+
+# Types, ranges, choices and paths are checked; one error names the file and every problem.
+# The daemon's config (`edge.config`) and the vehicle's (`subscribers.config`) are built on it.
 
 from __future__ import annotations
 

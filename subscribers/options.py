@@ -6,10 +6,8 @@ import argparse
 import logging
 import os
 import time
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from subscribers.base import SafeSubscriber
+from contextlib import AbstractContextManager
+from typing import Any
 
 PASSWORD_ENV = "GESTUREPILOT_MQTT_PASSWORD"  # never on the command line (ps shows it)
 
@@ -72,7 +70,7 @@ def connection_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def serve(subscriber: SafeSubscriber) -> int:
+def serve(subscriber: AbstractContextManager[Any]) -> int:
     """Run a subscriber until Ctrl-C; it stops the vehicle on the way out."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with subscriber:

@@ -171,3 +171,21 @@ def test_train_on_a_box_csv_uses_sessions_as_groups_and_adds_none(datasets, tmp_
     assert set(split["eval_groups"]) <= {"3", "5", "15", "35"}
     assert raw["source"]["data"].startswith("boxes ")
     assert raw["input"]["crop_margin"] == 0.25
+
+
+def test_refit_trains_again_on_training_and_validation_groups(tiny_dataset, tmp_path, caplog):
+    """`--refit`: the validation groups choose the epoch count, then the model learns from them."""
+    data = tmp_path / "data"
+    for label_dir in sorted(d for d in tiny_dataset.iterdir() if d.is_dir()):
+        for i, photo in enumerate(sorted(label_dir.rglob("*.jpg"))):  # 6 sessions of 2
+            session = data / label_dir.name / f"session{i // 2}"
+            session.mkdir(parents=True, exist_ok=True)
+            shutil.copy(photo, session / photo.name)
+    out = tmp_path / "refit.tflite"
+    caplog.set_level("INFO")
+    args = ["train", "--data", str(data), "-o", str(out), "--refit", "--val-fraction", "0.3"]
+    assert main([*args, *TINY_ARGS]) == 0
+    assert "refitting on training + validation groups for" in caplog.text
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["source"]["split"]["validation"]["size"] > 0
+    assert meta["source"]["training"]["refit_epochs_on_train_and_validation"] in (1, 2)

@@ -23,7 +23,7 @@ from edge.clock import SYSTEM_CLOCK, Clock, SteppedClock
 from edge.commands import CommandMap
 from edge.config import SafetyConfig, SmoothingConfig
 from edge.crops import read_rgb
-from edge.loop import DaemonLoop, Stages
+from edge.loop import DaemonLoop, LoopSettings, Stages
 from edge.safety import SafetyGate
 from edge.smoothing import Smoother
 from edge.stats import Stats
@@ -125,10 +125,7 @@ def loop_of(camera, classifier, clock: Clock) -> tuple[DaemonLoop, Recorded]:
         safety=SafetyGate(SAFETY, now=clock.monotonic()),
         publisher=pub,  # type: ignore[arg-type]
         stats=Stats(),
-        min_confidence=0.5,
-        stats_interval=0.5,
-        model_name="scripted",
-        runtime="none",
+        settings=LoopSettings(0.5, stats_interval=0.5, model_name="scripted", runtime="none"),
         clock=clock,
     )
     return DaemonLoop(stages), pub

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from convert.boxes import background_boxes
-from convert.landmarks_train import predict_int8
+from convert.landmarks.evaluate import predict_int8
 from edge.crops import crop, read_rgb, square_box
 from edge.hands.classifier import LandmarkClassifier
 from edge.hands.features import (
@@ -178,7 +178,8 @@ def test_gesture_convert_landmarks_refuses_bad_data(tmp_path: Path) -> None:
 def test_a_landmark_model_at_chance_level_is_warned_about(kinivi_split, tmp_path: Path, caplog):
     import keras
 
-    from convert.landmarks_train import EvalSets, export_landmarks
+    from convert.export import export
+    from convert.landmarks.evaluate import LandmarkKind
     from edge.hands.features import NUM_FEATURES
 
     train, ev = kinivi_split
@@ -187,5 +188,29 @@ def test_a_landmark_model_at_chance_level_is_warned_about(kinivi_split, tmp_path
     zero = keras.layers.Dense(len(names), activation="softmax", kernel_initializer="zeros")
     model = keras.Model(inputs, zero(inputs))  # learned nothing: the same scores for every hand
     with caplog.at_level("WARNING"):
-        export_landmarks(model, names, train.x[:200], EvalSets(gate=ev), tmp_path / "z.tflite", {})
+        export(model, names, LandmarkKind(train.x[:200], gate=ev), tmp_path / "z.tflite", {})
     assert "at chance level" in caplog.text and "do not deploy it" in caplog.text
+
+
+def test_a_landmark_model_that_loses_accuracy_is_kept_as_rejected(kinivi_split, tmp_path: Path):
+    """The landmark kind goes through the one exporter: the accuracy drop is enforced too, and
+    a failing model is staged as NAME.rejected.* while NAME.tflite stays as it was."""
+    import keras
+
+    from convert.export import ParityError, Thresholds, export
+    from convert.landmarks.evaluate import LandmarkKind
+    from edge.hands.features import NUM_FEATURES
+
+    train, ev = kinivi_split
+    names = ["none", "up", "down", "left", "right", "stop", "fist"]
+    inputs = keras.Input((NUM_FEATURES,))
+    model = keras.Model(inputs, keras.layers.Dense(len(names), activation="softmax")(inputs))
+    out = tmp_path / "z.tflite"
+    out.write_bytes(b"the good model")
+    no_drop_allowed = Thresholds(min_agreement=0.0, max_accuracy_drop=-1.0)
+    with pytest.raises(ParityError, match="accuracy drop"):
+        export(model, names, LandmarkKind(train.x[:200], gate=ev), out, {}, no_drop_allowed)
+    assert out.read_bytes() == b"the good model"
+    rejected = json.loads((tmp_path / "z.rejected.json").read_text())
+    assert rejected["kind"] == "landmarks" and rejected["metrics"]["parity"]["ok"] is False
+    assert rejected["metrics"]["parity"]["max_accuracy_drop_points"] == -1.0

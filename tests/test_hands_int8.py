@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convert.handquant import fold_float16, int8_name
-from convert.sources import split_of
+from convert.landmarks.sources import split_of
 from convert.subhih import Shot
 from edge.config import parse_config
 from edge.crops import read_rgb

@@ -258,10 +258,30 @@ def test_export_names_the_file_it_finally_wrote(tmp_path, image_model, caplog):
     final = tmp_path / "two.tflite"
     staged = copy_model(image_model, tmp_path, rejected_path(final).stem)
     meta = json.loads(staged.with_suffix(".json").read_text())
-    publish_if_parity(staged, final, meta, 1.0, 0.0, Thresholds())
+    publish_if_parity(staged, final, meta, Thresholds())
     assert final.is_file() and not staged.exists()
     assert f"wrote {final}" in caplog.text
     assert ".rejected" not in caplog.text
+
+
+def test_the_report_states_each_parity_check_with_its_outcome():
+    """The report's parity sentence comes from the checks the json records, not a template."""
+    from convert.report import parity_text
+
+    failed = {
+        "agreement": 0.97,
+        "parity": {
+            "ok": False,
+            "min_agreement": 0.98,
+            "agreement": 0.97,
+            "max_accuracy_drop_points": 1.0,
+            "accuracy_drop_points": 3.2,
+        },
+    }
+    assert parity_text(failed) == (
+        "Parity check FAILED (agreement 97.0 % < 98.0 %, accuracy drop 3.2 > 1 points)."
+    )
+    assert parity_text({"agreement": 1.0}) == "No parity check recorded."
 
 
 def test_training_progress_is_a_line_per_epoch_when_stdout_is_no_terminal():
@@ -293,3 +313,28 @@ def test_a_chance_level_model_is_warned_about_by_quantize_and_evaluate(
     assert convert_main(["evaluate", str(model), "--data", str(tiny_dataset)]) == 0
     assert "flat.tflite gives every one of the 36 inputs the same scores" in caplog.text
     assert "chance level" in caplog.text
+
+
+# --- make ------------------------------------------------------------------------------------
+
+
+def test_make_help_lists_every_target_apart_from_its_description(repo_root):
+    res = subprocess.run(
+        ["make", "-s", "-C", str(repo_root), "help"], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert "$(" not in res.stdout  # no unexpanded make variable
+    for line in lines:
+        _, _, description = line.strip().partition(" ")
+        assert description.startswith(" "), line  # a column of spaces after every target name
+    assert any(line.strip().startswith("test-tflite-runtime ") for line in lines)
+
+
+def test_make_clean_removes_both_venvs_and_the_build_outputs(repo_root):
+    res = subprocess.run(
+        ["make", "-n", "-C", str(repo_root), "clean"], capture_output=True, text=True
+    )
+    words = res.stdout.split()
+    for path in (".venv", ".venv-tflite", "build", "dist", "convert/build"):
+        assert path in words, path

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convert.landmarks import Landmarks, hard_views, join
-from convert.sources import community, kinivi, source_of, split_of
+from convert.landmarks.points import Landmarks, hard_views, join
+from convert.landmarks.sources import community, kinivi, source_of, split_of
 from edge.crops import read_rgb
 from edge.hands.classifier import LandmarkClassifier
 from edge.tflite_model import TFLiteModel

@@ -175,11 +175,34 @@ def test_the_device_wheel_holds_the_device_and_no_dev_tool(project_wheel) -> Non
     with zipfile.ZipFile(project_wheel) as whl:
         names = whl.namelist()
     packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
-    assert "edge" in packages and "devtools" not in packages
+    assert packages == {"edge", "subscribers"}, packages  # no convert/ (TensorFlow), no devtools/
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    with zipfile.ZipFile(project_wheel) as whl:
+        scripts = whl.read(entry_points).decode()
+    assert "gesture-edge" in scripts and "gesture-convert" not in scripts
     modules = {Path(n).stem for n in names if n.startswith("edge/") and n.endswith(".py")}
     assert not modules & set(DEV_MODULES), modules & set(DEV_MODULES)
     assert not [n for n in names if "fake_" in n and n.startswith("edge/")]
     assert "edge/cli.py" in names and "edge/hands/classifier.py" in names
+
+
+def test_the_workstation_wheel_holds_convert_and_its_command(repo_root, tmp_path) -> None:
+    """convert/ is its own distribution (gesturepilot-convert): the workstation's, not the Pi's."""
+    import zipfile
+
+    src = tmp_path / "src"
+    shutil.copytree(repo_root / "convert", src, ignore=shutil.ignore_patterns("__pycache__"))
+    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", *NO_ISOLATION]
+    subprocess.run([*cmd, "-w", str(tmp_path), str(src)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("gesturepilot_convert-*.whl")
+    with zipfile.ZipFile(wheel) as whl:
+        names = whl.namelist()
+        entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        scripts = whl.read(entry_points).decode()
+    packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert packages == {"convert"}, packages
+    assert "convert/cli.py" in names and "convert/landmarks/lockbox.toml" in names
+    assert "gesture-convert = convert.cli:main" in scripts
 
 
 def test_deploy_without_host_is_a_usage_error(repo_root, device_models, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,9 +21,14 @@ TARGETS = {
 
 
 class Named(Protocol):
-    name: str
-    pinned: bool
-    mediapipe: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def pinned(self) -> bool: ...
+
+    @property
+    def mediapipe(self) -> bool: ...
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -94,7 +100,7 @@ def anchor(raw: dict[str, list[dict]], ours: str, theirs: str) -> dict[str, Any]
     }
 
 
-def summarize(variants: list[Named], raw: dict[str, list[dict]]) -> dict[str, Any]:
+def summarize(variants: Sequence[Named], raw: dict[str, list[dict]]) -> dict[str, Any]:
     """`variants` (figures per variant) and `anchor` (each ours/MediaPipe pair)."""
     figures = {v.name: variant_figures(raw[v.name]) for v in variants}
     pairs = {}

@@ -8,7 +8,7 @@ import time
 import cv2
 import numpy as np
 
-from edge.cameras import CameraError, EndOfStream
+from edge.cameras.base import CameraError, EndOfStream
 from edge.cameras.grabber import FrameGrabber
 from edge.types import Frame
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import cv2
 
-from edge.cameras import CameraError
+from edge.cameras.base import CameraError
 from edge.types import Frame
 
 log = logging.getLogger(__name__)

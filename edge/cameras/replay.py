@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from edge.cameras import CameraError, EndOfStream
+from edge.cameras.base import CameraError, EndOfStream
 from edge.crops import read_rgb
 from edge.types import Frame
 

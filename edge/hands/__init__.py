@@ -1,9 +1,9 @@
-"""Hand localisation and landmark classification with MediaPipe's palm and landmark models.
+"""Hand localisation and landmark classification with MediaPipe's palm and landmark models."""
 
-Stages: `palm.PalmDetector` (whole frame -> palms + rotated hand regions), `landmark.LandmarkModel`
-(upright crop -> 21 points in frame pixels), `locator.HandLocator` (detector or tracker),
-`features` (points -> classifier input, shared with training), `classifier.LandmarkClassifier`.
-"""
+# Stages: `palm.PalmDetector` (whole frame -> palms + rotated hand regions),
+# `landmark.LandmarkModel` (upright crop -> 21 points in frame pixels), `locator.HandLocator`
+# (detector or tracker), `features` (points -> classifier input, shared with training),
+# `classifier.LandmarkClassifier`.
 
 from __future__ import annotations
 

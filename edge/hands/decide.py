@@ -1,15 +1,14 @@
-"""Scores -> gesture, weighing the cost of a mistake: reading a safe hand as a motion is the worst.
+"""Scores -> gesture, weighing a mistake's cost: a safe hand read as a motion is the worst."""
 
-A hand read as `up` when it shows `stop` drives the car into whatever it was stopped for; a
-missed `up` only makes the person hold it a moment longer. So a motion label (up, down, left,
-right) wins only with a score of at least `min_motion_score`, a margin of `motion_margin` over
-the best safe label (stop, none, fist), and, when the points are known, an index finger that is
-plainly stretched (its tip reaches at least `min_index_reach` times as far from the wrist as its
-middle joint: what every pointing row the model was trained on shows); otherwise the best safe
-label wins. Any top label below `reject_below` is an unfamiliar hand: `none` (open set). The
-scores handed on keep their sum: a motion that lost has its mass moved to the safe label that
-won, so the smoother downstream never averages a demoted motion back into a command.
-"""
+# A hand read as `up` when it shows `stop` drives the car into whatever it was stopped for; a
+# missed `up` only makes the person hold it a moment longer. So a motion label (up, down, left,
+# right) wins only with a score of at least `min_motion_score`, a margin of `motion_margin` over
+# the best safe label (stop, none, fist), and, when the points are known, an index finger that is
+# plainly stretched (its tip reaches at least `min_index_reach` times as far from the wrist as its
+# middle joint: what every pointing row the model was trained on shows); otherwise the best safe
+# label wins. Any top label below `reject_below` is an unfamiliar hand: `none` (open set). The
+# scores handed on keep their sum: a motion that lost has its mass moved to the safe label that
+# won, so the smoother downstream never averages a demoted motion back into a command.
 
 from __future__ import annotations
 

@@ -1,23 +1,22 @@
-"""Landmarks -> classifier input, the same recipe on the device and in training.
+"""Landmarks -> classifier input, the same recipe on the device and in training."""
 
-Recipe `gesturepilot-landmarks/3`, from the 21 (x, y) points (image pixels, or the kinivi layout:
-relative to the wrist, divided by the largest absolute value): values that say WHICH fingers
-are stretched and where they point, not how far apart the fingers are, so a palm with the
-fingers held together reads like one with them spread.
-
-- bend at every finger joint (cosine of the angle between consecutive bones, 15 values);
-- each fingertip's reach: distance to the wrist over its PIP joint's (> 1 when stretched) and
-  over the palm length (10 values);
-- thumb state and pinches: thumb tip to index and pinky knuckles, to the index and middle tips;
-  neighbouring fingertips (7 values, palm lengths);
-- direction: the palm's axis (wrist -> middle knuckle) and every finger (knuckle -> tip) as unit
-  vectors in the image (12 values), so up, down, left and right stay different;
-- the hand's shape in its own frame: the points turned so the palm's axis points up, in palm
-  lengths (40 values, clipped), which no turn of the hand changes.
-
-Every value is bounded to about [-1, 1]. Left and right hands are both handled by training on
-mirrored copies (x -> -x, `left` and `right` swapped).
-"""
+# Recipe `gesturepilot-landmarks/3`, from the 21 (x, y) points (image pixels, or the kinivi layout:
+# relative to the wrist, divided by the largest absolute value): values that say WHICH fingers
+# are stretched and where they point, not how far apart the fingers are, so a palm with the
+# fingers held together reads like one with them spread.
+#
+# - bend at every finger joint (cosine of the angle between consecutive bones, 15 values);
+# - each fingertip's reach: distance to the wrist over its PIP joint's (> 1 when stretched) and
+#   over the palm length (10 values);
+# - thumb state and pinches: thumb tip to index and pinky knuckles, to the index and middle tips;
+#   neighbouring fingertips (7 values, palm lengths);
+# - direction: the palm's axis (wrist -> middle knuckle) and every finger (knuckle -> tip) as unit
+#   vectors in the image (12 values), so up, down, left and right stay different;
+# - the hand's shape in its own frame: the points turned so the palm's axis points up, in palm
+#   lengths (40 values, clipped), which no turn of the hand changes.
+#
+# Every value is bounded to about [-1, 1]. Left and right hands are both handled by training on
+# mirrored copies (x -> -x, `left` and `right` swapped).
 
 from __future__ import annotations
 

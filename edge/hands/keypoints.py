@@ -1,12 +1,11 @@
-"""Read hand-landmark CSV files: `label,x0,...,y20` rows, the kinivi layout, or a headed file.
+"""Read hand-landmark CSV files: `label,x0,...,y20` rows, the kinivi layout, or a headed file."""
 
-One reader for training (`gesture-convert landmarks --keypoints`), for the reference data
-(community-keypoints, kinivi-keypoints) and for `gesture-edge classify --keypoints`:
-- headless rows of 43 values: a label (a name, or an id into `names`) and the 42 point values;
-- a file whose first line names its columns: `label` and `x0`, `y0` ... `x20`, `y20` are read by
-  name, and a `repo` column (if any) becomes the row's group (its source).
-Points may be in image pixels or already wrist-relative; they are normalised either way.
-"""
+# One reader for training (`gesture-convert landmarks --keypoints`), for the reference data
+# (community-keypoints, kinivi-keypoints) and for `gesture-edge classify --keypoints`:
+# - headless rows of 43 values: a label (a name, or an id into `names`) and the 42 point values;
+# - a file whose first line names its columns: `label` and `x0`, `y0` ... `x20`, `y20` are read by
+#   name, and a `repo` column (if any) becomes the row's group (its source).
+# Points may be in image pixels or already wrist-relative; they are normalised either way.
 
 from __future__ import annotations
 

@@ -1,12 +1,11 @@
-"""JSON Schemas of the MQTT payloads (DESIGN.md contract), and a validator for the subset they use.
+"""JSON Schemas of the MQTT payloads (DESIGN.md contract) and a validator for what they use."""
 
-The schemas (`command`, `gesture`, `stats`, `status`, `cmd_vel`) are package data, read with
-importlib.resources, so an installed wheel carries them. The validator covers exactly the
-keywords they use (type, enum, const, required, properties, additionalProperties, minimum,
-maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, local
-`$ref`), with Draft 2020-12 semantics; the tests check it agrees with the `jsonschema`
-package, which the device does not need.
-"""
+# The schemas (`command`, `gesture`, `stats`, `status`, `cmd_vel`) are package data, read with
+# importlib.resources, so an installed wheel carries them. The validator covers exactly the
+# keywords they use (type, enum, const, required, properties, additionalProperties, minimum,
+# maximum, exclusiveMinimum, exclusiveMaximum, minLength, maxLength, pattern, items, local
+# `$ref`), with Draft 2020-12 semantics; the tests check it agrees with the `jsonschema`
+# package, which the device does not need.
 
 from __future__ import annotations
 

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from convert.data import DataError, concat
+from convert.data import DataError, concat, parse_label_map
 from convert.inputs import load_data
+from convert.landmarks.evaluate import LandmarkKind
+from convert.landmarks.points import (
+    Landmarks,
+    augment,
+    extract,
+    join,
+    load_keypoint_csv,
+    open_finder,
+)
+from convert.landmarks.train import MlpSettings, fit
+from convert.reference import rotated_pointing
+from convert.report import export_and_report
+from convert.split import group_split
 from edge.hands.keypoints import KeypointError, read_label_names
 
 log = logging.getLogger(__name__)
@@ -61,11 +75,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--landmark-model", help="default models/mediapipe/hand_landmark_full.tflite")
 
 
-def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
-
-    from convert.reference import rotated_pointing
-    from convert.split import group_split
-
+def _from_images(args: argparse.Namespace) -> tuple[Landmarks, Landmarks, dict[str, Any], str]:
+    """Landmarks of the `--data` images split by group (with rotated `up` copies if asked):
+    (train hands present enough, held-out hands, the split's record, the data's name)."""
     parts = [load_data(args, SIZE, path) for path in args.data]
     data = concat(parts) if len(parts) > 1 else parts[0]
     if args.derive_directions:
@@ -73,7 +85,19 @@ def _split_images(args: argparse.Namespace) -> tuple[Any, Any, str]:
             raise DataError("--derive-directions needs an `up` class to rotate")
         data = concat([data, rotated_pointing(data)], data.source + " + rotated up")
     split = group_split(data, args.eval_fraction, args.seed)
-    return split, split.describe(), data.source
+    finder = open_finder(args.palm_model, args.landmark_model, args.min_presence)
+    train = extract(split.train, finder)
+    present = train.subset(train.presence >= args.min_presence)
+    return present, extract(split.eval, finder), dict(split.describe()), data.source
+
+
+def _keypoint_rows(args: argparse.Namespace) -> Landmarks:
+    """The `--keypoints` CSV rows (label ids named by `--keypoint-labels`), relabelled."""
+    try:
+        names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
+    except KeypointError as exc:
+        raise DataError(str(exc)) from exc
+    return load_keypoint_csv(args.keypoints, names, parse_label_map(args.label_map))
 
 
 def _held_rows(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
@@ -95,45 +119,29 @@ def _held_rows(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarr
 
 def cmd_landmarks(args: argparse.Namespace) -> int:
     """Run `gesture-convert landmarks` (see `add_parser`); returns the exit code."""
-    from convert.export import Thresholds
-    from convert.landmarks import (
-        augment,
-        extract,
-        join,
-        load_keypoint_csv,
-        open_finder,
-    )
-    from convert.landmarks_train import EvalSets, MlpSettings, export_landmarks, fit
-    from convert.report import write_report
-
     if not args.data and not args.keypoints:
         raise DataError("give --data (images) and/or --keypoints (CSV)")
-    train_parts, ev, describe, sources = [], None, {}, []
+    parts: list[Landmarks] = []
+    held: Landmarks | None = None
+    describe: dict[str, Any] = {}
+    sources: list[str] = []
     if args.data:
-        finder = open_finder(args.palm_model, args.landmark_model, args.min_presence)
-        split, describe, source = _split_images(args)
-        train = extract(split.train, finder)
-        train_parts.append(train.subset(train.presence >= args.min_presence))
-        ev = extract(split.eval, finder)
-        sources.append(source)
+        train, held, describe, name = _from_images(args)
+        parts.append(train)
+        sources.append(name)
     if args.keypoints:
-        from convert.data import parse_label_map
-
-        try:
-            names = read_label_names(args.keypoint_labels) if args.keypoint_labels else None
-        except KeypointError as exc:
-            raise DataError(str(exc)) from exc
-        rows = load_keypoint_csv(args.keypoints, names, parse_label_map(args.label_map))
+        rows = _keypoint_rows(args)
         sources.append(rows.source)
-        if ev is None:  # CSV only: hold out whole sources (a `repo` column) if it has them
-            held, describe = _held_rows(rows.groups, args.eval_fraction, args.seed)
-            ev, rows = rows.subset(held), rows.subset(~held)
-        train_parts.append(rows)
-    data = augment(join(train_parts), seed=args.seed)
+        if held is None:  # CSV only: hold out whole sources (a `repo` column) if it has them
+            mask, describe = _held_rows(rows.groups, args.eval_fraction, args.seed)
+            held, rows = rows.subset(mask), rows.subset(~mask)
+        parts.append(rows)
+    assert held is not None  # --data or --keypoints gave the held-out hands
+    data = augment(join(parts), seed=args.seed)
     labels = (
         [x.strip() for x in args.labels.split(",") if x.strip()]
         if args.labels
-        else sorted(set(data.labels.tolist()) | set(ev.labels.tolist()))
+        else sorted(set(data.labels.tolist()) | set(held.labels.tolist()))
     )
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
     model = fit(data, labels, settings)
@@ -143,8 +151,9 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
         "training": {**settings.as_dict(), "train_rows_augmented": len(data)},
         "notes": [f"Evaluation as the device decides: presence < {args.min_presence} → none."],
     }
-    sets = EvalSets(gate=ev, min_presence=args.min_presence)
-    thresholds = Thresholds(min_agreement=args.min_agreement, max_accuracy_drop=1.0)
-    export_landmarks(model, labels, data.x, sets, args.out, source, thresholds)
-    write_report(Path(args.out).with_suffix(".tflite"))
+    kind = LandmarkKind(data.x, gate=held, min_presence=args.min_presence)
+    thresholds = replace(kind.parity, min_agreement=args.min_agreement)
+    export_and_report(
+        model, labels, kind, Path(args.out).with_suffix(".tflite"), source, thresholds
+    )
     return 0

@@ -1,9 +1,8 @@
-"""Where each landmark row comes from, and which side of the by-source split it is on.
+"""Where each landmark row comes from, and which side of the by-source split it is on."""
 
-The split is written down once in `convert/lockbox.toml` (lockbox / validation; the rest
-trains) and read only here. Groups name their source: `community:OWNER/NAME` (a
-community-keypoints repo), `kinivi`, `subhih:SESSION`, `shimaazizi:N`.
-"""
+# The split is written down once in `convert/landmarks/lockbox.toml` (lockbox / validation; the rest
+# trains) and read only here. Groups name their source: `community:OWNER/NAME` (a
+# community-keypoints repo), `kinivi`, `subhih:SESSION`, `shimaazizi:N`.
 
 from __future__ import annotations
 
@@ -12,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import tomllib
 
-from convert.landmarks import KINIVI_MAP, Landmarks, extract, open_finder, relabel_pointing
+from convert.landmarks.points import KINIVI_MAP, Landmarks, extract, open_finder, relabel_pointing
+from convert.reference import build
 from edge.hands.features import mirror
 from edge.hands.keypoints import read_keypoints, read_label_names
 
@@ -42,14 +42,14 @@ def split_of(groups: np.ndarray, path: Path = SPLIT_FILE) -> np.ndarray:
         side_of.update({f"subhih:{s}": side for s in t.get("subhih_sessions", [])})
         side_of.update({f"dataset:{d}": side for d in t.get("datasets", [])})
 
-    def side(group: str) -> str:
+    def side_of_group(group: str) -> str:
         if group in side_of:
             return side_of[group]
         if group.startswith("shimaazizi:"):
             return side_of.get("dataset:shimaazizi-4gest", "train")
         return "train"
 
-    return np.array([side(str(g)) for g in groups])
+    return np.array([side_of_group(str(g)) for g in groups])
 
 
 def community(datasets: Path) -> Landmarks:
@@ -75,8 +75,6 @@ def kinivi(datasets: Path) -> Landmarks:
 def photos(datasets: Path, cache: Path, palm: str, marks: str) -> Landmarks:
     """Landmarks of the photo datasets (subhih-hands boxes + backgrounds, shimaazizi-4gest,
     rotated `up` crops), drawn by the device's own hand finder; cached per hand model."""
-    from convert.reference import build
-
     path = cache / "photos.npz"
     if path.is_file():
         z = np.load(path)

@@ -1,11 +1,10 @@
-"""The decision rule of a landmark classifier, chosen on validation (`make reference-landmarks`).
+"""The decision rule of a landmark classifier, chosen on validation (`make reference-landmarks`)."""
 
-Every rule of a small grid is scored on the validation rows (plus their pointing rows turned to
-every direction, so left/right/down are measured too) and on the hard views of their safe
-hands (palms with the fingers together, side-on fists); the chosen rule lets no hard view drive,
-reads at most MAX_UNASKED of the everyday safe hands as a motion, and has the best mean
-per-class recall. What it costs against plain argmax is recorded beside it.
-"""
+# Every rule of a small grid is scored on the validation rows (plus their pointing rows turned to
+# every direction, so left/right/down are measured too) and on the hard views of their safe
+# hands (palms with the fingers together, side-on fists); the chosen rule lets no hard view drive,
+# reads at most MAX_UNASKED of the everyday safe hands as a motion, and has the best mean
+# per-class recall. What it costs against plain argmax is recorded beside it.
 
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from convert.landmarks import Landmarks, hard_views, join, pointing_views
-from convert.landmarks_eval import device_predictions, scored
-from convert.landmarks_train import encode_labels
+from convert.data import encode_labels
+from convert.landmarks.evaluate import device_predictions, scored
+from convert.landmarks.points import Landmarks, hard_views, join, pointing_views
 from edge.hands.decide import MOTION, DecisionRule
 from edge.hands.features import expand
 

@@ -1,12 +1,12 @@
-"""Train the shipped landmark classifier (`make reference-landmarks`), measured by source.
+"""Train the shipped landmark classifier (`make reference-landmarks`), measured by source."""
 
-Data: community-keypoints (43 projects' own recordings), kinivi-keypoints, and the photo sets
-(subhih-hands boxes and backgrounds, shimaazizi-4gest, rotated `up` crops for left/right/down)
-turned into landmarks by the device's own hand finder. Split by SOURCE as `convert/lockbox.toml`
-says: every choice (the MediaPipe model size, the decision thresholds) is made on `validation`;
-`lockbox` is measured once, at the end, and never feeds a choice. Leave-one-source-out: the
-sources are dealt into folds, and each source is scored by a model trained without its fold.
-"""
+# Data: community-keypoints (43 projects' own recordings), kinivi-keypoints, and the photo sets
+# (subhih-hands boxes and backgrounds, shimaazizi-4gest, rotated `up` crops for left/right/down)
+# turned into landmarks by the device's own hand finder. Split by SOURCE as
+# `convert/landmarks/lockbox.toml` says: every choice (the MediaPipe model size, the decision
+# thresholds) is made on `validation`; `lockbox` is measured once, at the end, and never feeds a
+# choice. Leave-one-source-out: the sources are dealt into folds, and each source is scored by a
+# model trained without its fold.
 
 from __future__ import annotations
 
@@ -19,20 +19,22 @@ from typing import Any
 
 import numpy as np
 
-from convert.landmarks import (
+from convert.data import encode_labels
+from convert.export import export
+from convert.landmarks.calibrate import calibrate, calibration_sets
+from convert.landmarks.evaluate import LandmarkKind, device_predictions, scored
+from convert.landmarks.points import (
     Landmarks,
     augment,
     clean_pointing,
     hard_views,
     join,
 )
-from convert.landmarks_calibrate import calibrate, calibration_sets
-from convert.landmarks_eval import device_predictions, scored
-from convert.landmarks_train import EvalSets, MlpSettings, encode_labels, export_landmarks, fit
+from convert.landmarks.sources import community, kinivi, photos, source_of, split_of
+from convert.landmarks.train import MlpSettings, fit
 from convert.quantize import to_float_tflite, write_tflite
 from convert.reference import LABELS
 from convert.report import write_report
-from convert.sources import community, kinivi, photos, source_of, split_of
 from edge.hands.decide import DecisionRule
 from edge.hands.features import expand
 
@@ -103,8 +105,69 @@ def leave_one_source_out(
     return {"per_source": per_source, "summary": summary}
 
 
+NOTES = (  # the reference model's data notes (the json's source.notes)
+    "community-keypoints: x negated back to the camera's view (DESIGN.md: left = the "
+    "finger points to the image right); kinivi-keypoints likewise; Pointer -> "
+    "up/down/left/right by the index finger's direction.",
+    "Training rows: presence >= min_presence; up/down/left/right only where the index "
+    "finger is stretched (tip/PIP reach from the wrist >= 1.1).",
+    "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
+    "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
+    "turns, relabelled), per-point noise, plus the hard views of the training sources' "
+    "safe hands (convert.landmarks.points.hard_views); class- and source-balanced weights, "
+    "safe classes weighted x2.",
+    "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
+    "of the lockbox subhih sessions.",
+)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m convert.landmarks_reference --datasets DIR --out models/gestures-landmarks`."""
+    """`python -m convert.landmarks.reference --datasets DIR --out models/gestures-landmarks`."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    names = list(LABELS)
+    settings = MlpSettings(epochs=args.epochs, seed=args.seed)
+    suffix = "_int8" if args.hand_precision == "int8" else ""
+    sizes = tuple(f"{s}{suffix}" for s in MODEL_SIZES)
+    trials = {size: _trial(args, names, settings, size) for size in sizes}
+    # the same criterion as the rule: feasible first, then the best mean per-class recall
+    size = max(
+        sizes,
+        key=lambda s: (
+            trials[s]["cost"]["feasible"],
+            trials[s]["cost"]["validation_balanced_accuracy"],
+            -trials[s]["cost"]["validation_unasked_motion_rate"],
+        ),
+    )
+    chosen = trials[size]
+    rows, side = chosen["rows"], chosen["side"]
+    train = rows.subset(side == "train")
+    kind = LandmarkKind(
+        train.x,
+        gate=rows.subset(side == "validation"),
+        lockbox=rows.subset(side == "lockbox"),
+        min_presence=args.min_presence,
+        rule=chosen["rule"],
+    )
+    source = describe(args, settings, size, trials, rows, side)
+    meta = export(chosen["model"], names, kind, args.out, source)
+    write_tflite(to_float_tflite(chosen["model"]), args.out.with_suffix(".float.tflite"))
+    if args.folds:
+        loso = leave_one_source_out(
+            rows, names, settings, chosen["rule"], args.min_presence, args.folds
+        )
+        figures = {
+            "leave_one_source_out": loso["per_source"],
+            "leave_one_source_out_summary": loso["summary"],
+        }
+        _add_to_json(args.out, figures)
+        meta["metrics"].update(figures)
+    write_report(args.out)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    """`python -m convert.landmarks.reference`'s options."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--out", type=Path, default=Path("models/gestures-landmarks.tflite"))
@@ -120,57 +183,28 @@ def main(argv: list[str] | None = None) -> int:
         default="int8",
         help="hand models the photo landmarks come from (the device's default: int8)",
     )
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    names = list(LABELS)
-    settings = MlpSettings(epochs=args.epochs, seed=args.seed)
-    trials: dict[str, Any] = {}
-    suffix = "_int8" if args.hand_precision == "int8" else ""
-    sizes = tuple(f"{s}{suffix}" for s in MODEL_SIZES)
-    for size in sizes:  # a choice: made on validation only
-        rows = everything(args.datasets, args.cache, args.models, size)
-        side = split_of(rows.groups)
-        train, val = rows.subset(side == "train"), rows.subset(side == "validation")
-        model = fit(training_rows(train, args.min_presence, args.seed), names, settings)
-        rule, cost = calibrate(calibration_sets(model, val), names, args.min_presence)
-        trials[size] = {"model": model, "rule": rule, "cost": cost, "rows": rows, "side": side}
-        log.info("%s hand models: validation %s", size, cost)
-    # the same criterion as the rule: feasible first, then the best mean per-class recall
-    size = max(
-        sizes,
-        key=lambda s: (
-            trials[s]["cost"]["feasible"],
-            trials[s]["cost"]["validation_balanced_accuracy"],
-            -trials[s]["cost"]["validation_unasked_motion_rate"],
-        ),
-    )
-    chosen = trials[size]
-    rows, side = chosen["rows"], chosen["side"]
-    train = rows.subset(side == "train")
-    sets = EvalSets(
-        gate=rows.subset(side == "validation"),
-        lockbox=rows.subset(side == "lockbox"),
-        min_presence=args.min_presence,
-        rule=chosen["rule"],
-    )
-    source = describe(args, settings, size, trials, rows, side)
-    meta = export_landmarks(chosen["model"], names, train.x, sets, args.out, source)
-    write_tflite(to_float_tflite(chosen["model"]), args.out.with_suffix(".float.tflite"))
-    if args.folds:
-        loso = leave_one_source_out(
-            rows, names, settings, chosen["rule"], args.min_presence, args.folds
-        )
-        meta["metrics"]["leave_one_source_out"] = loso["per_source"]
-        meta["metrics"]["leave_one_source_out_summary"] = loso["summary"]
-        path = args.out.with_suffix(".json")
-        saved = json.loads(path.read_text())
-        saved["metrics"].update(
-            leave_one_source_out=loso["per_source"],
-            leave_one_source_out_summary=loso["summary"],
-        )
-        path.write_text(json.dumps(saved, indent=1) + "\n")
-    write_report(args.out)
-    return 0
+    return p
+
+
+def _trial(
+    args: argparse.Namespace, names: list[str], settings: MlpSettings, size: str
+) -> dict[str, Any]:
+    """One MediaPipe model size: its rows, a model and a decision rule chosen on validation."""
+    rows = everything(args.datasets, args.cache, args.models, size)
+    side = split_of(rows.groups)
+    train, val = rows.subset(side == "train"), rows.subset(side == "validation")
+    model = fit(training_rows(train, args.min_presence, args.seed), names, settings)
+    rule, cost = calibrate(calibration_sets(model, val), names, args.min_presence)
+    log.info("%s hand models: validation %s", size, cost)
+    return {"model": model, "rule": rule, "cost": cost, "rows": rows, "side": side}
+
+
+def _add_to_json(tflite: Path, metrics: dict[str, Any]) -> None:
+    """Add `metrics` to the exported model's json (figures measured after the export)."""
+    path = tflite.with_suffix(".json")
+    saved = json.loads(path.read_text())
+    saved["metrics"].update(metrics)
+    path.write_text(json.dumps(saved, indent=1) + "\n")
 
 
 def describe(
@@ -190,7 +224,8 @@ def describe(
         "data": "community-keypoints (43 projects) + kinivi-keypoints + subhih-hands and "
         "shimaazizi-4gest photos (landmarks by the device's hand finder)",
         "split": {
-            "method": "by source, fixed in convert/lockbox.toml (lockbox never used for a choice)",
+            "method": "by source, fixed in convert/landmarks/lockbox.toml "
+            "(lockbox never used for a choice)",
             "validation_sources": per_side["validation"],
             "lockbox_sources": per_side["lockbox"],
             "rows": {s: int(np.sum(side == s)) for s in ("train", "validation", "lockbox")},
@@ -212,18 +247,7 @@ def describe(
             "landmark_model": f"hand_landmark_{size}.tflite",
         },
         "notes": [
-            "community-keypoints: x negated back to the camera's view (DESIGN.md: left = the "
-            "finger points to the image right); kinivi-keypoints likewise; Pointer -> "
-            "up/down/left/right by the index finger's direction.",
-            "Training rows: presence >= min_presence; up/down/left/right only where the index "
-            "finger is stretched (tip/PIP reach from the wrist >= 1.1).",
-            "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed "
-            "together or spread, out-of-plane tilt (foreshortening), turns (pointing by quarter "
-            "turns, relabelled), per-point noise, plus the hard views of the training sources' "
-            "safe hands (convert.landmarks.hard_views); class- and source-balanced weights, "
-            "safe classes weighted x2.",
-            "Lockbox left/right/down: AtilKumar's real left/right rows and rotated `up` photos "
-            "of the lockbox subhih sessions.",
+            *NOTES,
             f"Evaluation as the device decides: presence < {args.min_presence} -> none, "
             "then the decision rule.",
         ],

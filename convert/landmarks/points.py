@@ -1,12 +1,11 @@
-"""Landmark classifier data: images -> 21 landmarks (the device's own code) -> features, and CSVs.
+"""Landmark data: images -> 21 landmarks (the device's own code) -> features, and CSVs."""
 
-Every image goes through `edge.hands.classifier.HandInBox`, what the device runs on a fixed box or
-a `--crops` image, so the training features are the device's features. Rows of a kinivi-style
-keypoint CSV (`label_id, x0, y0, ..., x20, y20`, relative to the wrist, scaled by the largest
-absolute value) already are the normalised points (`edge.hands.features.normalized`).
-`Landmarks.x` holds those 42 values (turned and mirrored for augmentation); the model's input
-is `edge.hands.features.expand(x)`.
-"""
+# Every image goes through `edge.hands.classifier.HandInBox`, what the device runs on a fixed box or
+# a `--crops` image, so the training features are the device's features. Rows of a kinivi-style
+# keypoint CSV (`label_id, x0, y0, ..., x20, y20`, relative to the wrist, scaled by the largest
+# absolute value) already are the normalised points (`edge.hands.features.normalized`).
+# `Landmarks.x` holds those 42 values (turned and mirrored for augmentation); the model's input
+# is `edge.hands.features.expand(x)`.
 
 from __future__ import annotations
 
