@@ -9,7 +9,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures bench-hands kill-to-stop test-tflite-runtime
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences figures kill-to-stop test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -127,8 +127,6 @@ figures: venv-edge  ## regenerate README/docs figures from the committed model a
 eval-sequences: venv-edge models  ## real camera sequences through the daemon pipeline -> models/gestures-landmarks-sequences.json
 	$(PY) -m devtools.sequences --datasets $(DATASETS) --config configs/car.toml --out models/gestures-landmarks-sequences.json
 
-bench-hands: venv-edge models  ## per-stage time of palm detector, landmark model, landmark classifier
-	$(PY) -m devtools.hands_bench --datasets $(DATASETS) --out bench/hands.json
 
 clean:  ## remove the venvs, caches and build outputs
 	rm -rf $(VENV) $(TFLITE_VENV) .pytest_cache .ruff_cache build dist *.egg-info convert/*.egg-info convert/build

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from convert.figures_bench import hand_int8, speed
 from convert.markdown import pct, pct2, table
-from convert.record_figures import ci, demo, speed
+from convert.record_figures import ci, demo
 from edge.hands.decide import MOTION, SAFE
 
 MODEL_JSON = Path("models/gestures-landmarks.json")
@@ -164,6 +165,7 @@ def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
         "sources": lambda: per_source(meta),
         "decision": lambda: decision(meta),
         "speed": lambda: speed(root),
+        "handint8": lambda: hand_int8(root),
         "demo": lambda: demo(root),
     }
     if seq is not None:

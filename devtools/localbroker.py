@@ -84,7 +84,7 @@ class LocalBroker:
         """
         conf = Path(self._dir.name) / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} {self.host}\npersistence false\n"
+            f"listener {self.port} {self.host}\npersistence false\nset_tcp_nodelay true\n"
             f"user {getpass.getuser()}\n"  # as root, stay root: the files are in private dirs
             f"allow_anonymous {'true' if self.anonymous else 'false'}\n" + self.extra_conf
         )

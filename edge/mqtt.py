@@ -22,7 +22,7 @@ from edge import cmd_vel
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.config import MqttConfig
 from edge.ha_discovery import HaDiscovery
-from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe
+from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe, send_at_once
 from edge.types import Command
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,12 @@ class Publisher:
         self._command_props = _expiry(cfg.command_expiry)
         self._event_props = _expiry(cfg.event_expiry)
         self._ha = HaDiscovery(cfg, labels) if cfg.ha_discovery else None  # labels: triggers
-        # one client id per run: a second daemon cannot take this one's session over
         self.client_id = f"gesturepilot-{cfg.device_id}-{self.instance.id.rsplit(':', 1)[-1]}"
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
         )
         client.suppress_exceptions = True  # a failing callback must not kill the network thread
+        send_at_once(client)  # no Nagle: a command right after a gesture event waits for nothing
         client.will_set(self.topic("status"), OFFLINE, qos=1, retain=True)
         backoff: Any = (min(0.5, cfg.reconnect_max), cfg.reconnect_max)  # floats work (typed int)
         client.reconnect_delay_set(*backoff)  # capped: back within ~2 s of the broker's return

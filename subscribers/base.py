@@ -15,6 +15,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import schemas
 from edge.clock import SYSTEM_CLOCK, Clock
+from edge.link import send_at_once
 from subscribers.freshness import Freshness, Sequence, parse_command
 from subscribers.options import connection_args, connection_kwargs, serve, valid_device_id
 
@@ -91,6 +92,7 @@ class SafeSubscriber:
         self._halt = threading.Event()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self._client.suppress_exceptions = True  # a backstop: our callbacks catch their own
+        send_at_once(self._client)  # its PUBACKs and the broker's replies leave at once
         if username:
             self._client.username_pw_set(username, password or None)
         if tls_ca:

@@ -7,7 +7,7 @@ import sys
 
 SCRIPT = """
 import sys
-import edge.app, edge.cli, devtools.demo, devtools.bench, edge.loop, edge.mqtt
+import edge.app, edge.cli, devtools.demo, devtools.perf.stages, edge.loop, edge.mqtt
 import edge.cameras.replay, edge.cameras.opencv, edge.cameras.picamera
 from edge.classify import build_classifier
 from edge.config import parse_config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 
@@ -11,6 +12,7 @@ from devtools.localbroker import LocalBroker, free_port
 from edge.config import MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
+from subscribers.sim_car import SimCar
 
 
 def cmd(name: str) -> Command:
@@ -99,3 +101,22 @@ def test_tls_with_a_client_certificate(pki, caplog):
             assert not pub.wait_connected(1.5)
         finally:
             pub.close()
+
+
+def test_the_daemon_and_subscriber_sockets_send_small_messages_at_once(broker):
+    """No Nagle on either client (a command right after a gesture event once waited ~40 ms
+    for an ACK, `make bench`); set again on every connect, TLS or not."""
+    pub = Publisher(MqttConfig(host=broker.host, port=broker.port, device_id="nodelay"))
+    with pub:
+        sub = SimCar(broker.host, broker.port, "nodelay", timeout=1.0).start()
+        try:
+            assert pub.wait_connected(10)
+            deadline = time.monotonic() + 10
+            while sub._client.socket() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            for client in (pub._client, sub._client):
+                sock = client.socket()
+                assert sock is not None
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        finally:
+            sub.close()

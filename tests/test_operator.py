@@ -182,13 +182,21 @@ def model_runs(frames: list[np.ndarray], **operator: Any) -> tuple[int, int]:
         return hands.palm.runs - palm, hands.landmarks.runs - marks
 
 
+PALM_COST = 2
+
+
 def test_a_held_operator_costs_what_one_tracked_hand_costs_even_with_a_second_hand(datasets):
     operator = person(datasets, OPERATOR, "2-hand", 68)
     alone = two_people(operator, person(datasets, OTHER, "nohand", 68))
     crowd = two_people(operator, person(datasets, OTHER, "1-hand", 68))
     single = model_runs(alone, enabled=False)  # today's tracker, one hand in view
     held = model_runs(crowd, enabled=True)
-    assert held[0] <= single[0] + 1 and held[1] <= single[1] + 1, (held, single)
+    # Cost in landmark-run units: a palm detection costs about two landmark runs (lite, int8
+    # or float; `make bench`, bench/README.md: palm vs landmark invoke p50).
+    def cost(runs: tuple[int, int]) -> int:
+        return PALM_COST * runs[0] + runs[1]
+
+    assert cost(held) <= 1.1 * cost(single), (held, single)
     assert held[1] <= 60 * 1.5, "one landmark run per tracked frame, plus re-finds"
 
 

@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from devtools.hands_bench import session_frames
+from convert.subhih import read_shots
 from devtools.perf import endtoend, report
 from devtools.perf.summary import accuracy_beside, summarize
+from edge.crops import read_rgb
 
 log = logging.getLogger("bench")
 
@@ -34,6 +35,15 @@ REPO = Path(__file__).resolve().parents[2]
 MP_PYTHON = REPO / ".venv-mediapipe" / "bin" / "python"
 TFLITE_PYTHON = REPO / ".venv-tflite" / "bin" / "python"
 PIN_CORE = 1
+
+
+def session_frames(datasets: Path, n: int) -> list[np.ndarray]:
+    """The first `n` frames (capture order) of the largest subhih-hands session, decoded."""
+    sessions: dict[str, list[Path]] = {}
+    for shot in read_shots(datasets):
+        sessions.setdefault(shot.session, []).append(shot.path)
+    best = max(sessions.values(), key=len)
+    return [read_rgb(str(path)) for path in sorted(best)[:n]]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from edge.app import stages
 from edge.classify import build_classifier
-from edge.config import parse_config
+from edge.config import LocateConfig, parse_config
 from edge.locate import build_locator
 from edge.loop import DaemonLoop
 from edge.mqtt import Publisher
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--classifier", default="", help="landmark classifier (default: shipped)")
     p.add_argument("--float-classifier", default="", help="its NAME.float.tflite instead")
     p.add_argument("--models", default=str(Path(__file__).resolve().parents[2] / "models"))
-    p.add_argument("--redetect-every", type=int, default=30)
+    p.add_argument("--redetect-every", type=int, default=LocateConfig.redetect_every)
     args = p.parse_args(argv)
     result = run(np.load(args.frames), args)
     print(json.dumps(result))

@@ -55,7 +55,7 @@ class HandLocator:
         landmarks: LandmarkModel,
         track: bool = True,
         min_presence: float = 0.5,
-        redetect_every: int = 30,
+        redetect_every: int = 90,
     ) -> None:
         self.palm = palm
         self.landmarks = landmarks
@@ -139,7 +139,7 @@ def open_locator(
     num_threads: int | None = None,
     min_detection_score: float = 0.5,
     min_presence: float = 0.5,
-    redetect_every: int = 30,
+    redetect_every: int = 90,
 ) -> HandLocator:
     """Load both MediaPipe models and return a `HandLocator`.
 
