@@ -41,7 +41,8 @@ REPEAT = 0.2  # the daemon's [safety] repeat_interval: below cmd_vel_timeout, as
 Probe = tuple[Callable[[], bool], Callable[[], bool]]  # (moving, stopped)
 
 
-def until(predicate: Callable[[], bool], timeout: float, step: float = 0.005) -> bool:
+def until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.005) -> bool:
+    """Poll `predicate` until it holds or `timeout` passes; its last answer."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

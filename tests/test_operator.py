@@ -191,6 +191,7 @@ def test_a_held_operator_costs_what_one_tracked_hand_costs_even_with_a_second_ha
     crowd = two_people(operator, person(datasets, OTHER, "1-hand", 68))
     single = model_runs(alone, enabled=False)  # today's tracker, one hand in view
     held = model_runs(crowd, enabled=True)
+
     # Cost in landmark-run units: a palm detection costs about two landmark runs (lite, int8
     # or float; `make bench`, bench/README.md: palm vs landmark invoke p50).
     def cost(runs: tuple[int, int]) -> int:

@@ -22,6 +22,7 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from devtools import kill_to_stop as bench
 from devtools.fake_tello import FakeTello, loopback_host
+from devtools.kill_to_stop import until
 from devtools.scripted_frames import write_frame_sequence
 from subscribers.drone import Drone, connect_tello
 from subscribers.gpio_car import GpioCar
@@ -48,15 +49,6 @@ HOLDER = textwrap.dedent(
         time.sleep(0.5)
     """
 )
-
-
-def until(predicate, timeout: float = 5.0, step: float = 0.005) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def kill_to_stop(

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -23,23 +24,20 @@ def run(frames: np.ndarray, variant: str, warmup: int) -> dict[str, object]:
     """Per-frame time of `Hands.process` over the frames, after `warmup` untimed frames."""
     import mediapipe as mp  # only in .venv-mediapipe
 
-    hands = mp.solutions.hands.Hands(
-        static_image_mode=False,
-        max_num_hands=1,
-        model_complexity=COMPLEXITY[variant],
-        min_detection_confidence=0.5,
-        min_tracking_confidence=0.5,
-    )
+    def tracker() -> object:
+        return mp.solutions.hands.Hands(
+            static_image_mode=False,
+            max_num_hands=1,
+            model_complexity=COMPLEXITY[variant],
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
+
+    hands: Any = tracker()  # warm-up on its own instance: the timed one starts untracked
     for image in frames[:warmup]:
         hands.process(image)
     hands.close()
-    hands = mp.solutions.hands.Hands(
-        static_image_mode=False,
-        max_num_hands=1,
-        model_complexity=COMPLEXITY[variant],
-        min_detection_confidence=0.5,
-        min_tracking_confidence=0.5,
-    )
+    hands = tracker()
     times, found = [], 0
     for image in frames:
         t = time.perf_counter()
