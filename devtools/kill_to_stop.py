@@ -33,22 +33,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devtools.localbroker import LocalBroker
 from devtools.scripted_frames import write_frame_sequence
+from devtools.waiting import until
 
 log = logging.getLogger(__name__)
 
 CMD_VEL_TIMEOUT = 0.5  # s, diff_drive_controller's default
+STEP = 0.005  # polling period while timing kill -> stop
 REPEAT = 0.2  # the daemon's [safety] repeat_interval: below cmd_vel_timeout, as README says
 Probe = tuple[Callable[[], bool], Callable[[], bool]]  # (moving, stopped)
-
-
-def until(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.005) -> bool:
-    """Poll `predicate` until it holds or `timeout` passes; its last answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def daemon_config(folder: Path, broker: LocalBroker, device: str, profile: str) -> Path:
@@ -70,7 +62,7 @@ def kill_to_stop(args: list[str], probe: Probe, hold: float = 1.2, start: float 
     moving, stopped = probe
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        if not until(moving, start):
+        if not until(moving, start, STEP):
             raise RuntimeError("the vehicle never moved")
         time.sleep(hold)  # a few repeats: held, not just started
         if not moving():
@@ -78,7 +70,7 @@ def kill_to_stop(args: list[str], probe: Probe, hold: float = 1.2, start: float 
         proc.send_signal(signal.SIGKILL)
         killed = time.monotonic()
         proc.wait(5)
-        if not until(stopped, 5.0):
+        if not until(stopped, 5.0, STEP):
             raise RuntimeError("the vehicle did not stop")
         return time.monotonic() - killed
     finally:

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from fixtures.broker import Recorder
 
+from devtools.waiting import until
 from edge import cmd_vel, schemas
 from edge.config import MqttConfig, parse_config
 from edge.mqtt import Publisher
@@ -33,15 +34,6 @@ def is_twist(value: object) -> bool:
             for v in value.values()
         )
     )
-
-
-def until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 SPEEDS = {"cmd_vel_linear": 0.35, "cmd_vel_angular": 0.8, "cmd_vel_vertical": 0.25}

@@ -16,6 +16,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devtools.localbroker import LocalBroker
+from devtools.waiting import until
 from edge.config import MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
@@ -97,13 +98,6 @@ def raw(broker: LocalBroker, pki: Path, user: str) -> tuple[mqtt.Client, list[st
 
 def forged(seq: int) -> str:
     return json.dumps({"command": "forward", "seq": seq, "ts": time.time(), "gesture": "up"})
-
-
-def until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_vehicle_follows_its_own_daemon_over_tls_with_passwords(secured, pki):

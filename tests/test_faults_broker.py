@@ -13,21 +13,13 @@ import pytest
 from fixtures.broker import Recorder
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devtools.waiting import until
 from edge.config import MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
 from subscribers.sim_car import SimCar
 
 MAX_AGE = 0.5  # SafeSubscriber's default
-
-
-def until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 class TimedCar(SimCar):

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 
+from devtools.waiting import until
 from edge.config import MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
@@ -16,15 +17,6 @@ def example(repo_root) -> str:
     section = text.split("## Integrations", 1)[1].split("\n## ", 1)[0]
     (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     return code
-
-
-def until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_the_readme_example_subscriber_is_at_most_20_lines_of_code(repo_root):

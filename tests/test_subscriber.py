@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devtools.fake_tello import FakeTello, loopback_host
+from devtools.waiting import until as wait_until
 from subscribers.drone import Drone, connect_tello
 from subscribers.gpio_car import GpioCar
 from subscribers.sim_car import SimCar
@@ -49,12 +50,7 @@ class Daemon:
 
 
 def until(predicate, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return wait_until(predicate, timeout)
 
 
 @pytest.fixture

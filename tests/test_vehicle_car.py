@@ -11,6 +11,7 @@ import pytest
 from gpiozero import Motor
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from devtools.waiting import until as wait_until
 from edge.config import MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
@@ -23,12 +24,7 @@ PINS = (*LEFT, *RIGHT)
 
 
 def until(predicate, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return wait_until(predicate, timeout)
 
 
 @pytest.fixture

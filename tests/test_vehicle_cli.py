@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.waiting import until
 from edge.config import ConfigError, MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
@@ -39,15 +40,6 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess:
         check=False,
         env={**os.environ, **env},
     )
-
-
-def until(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.mark.parametrize("name", ["vehicle-car.toml", "vehicle-drone.toml"])

@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from devtools.fake_tello import FakeTello, loopback_host
+from devtools.waiting import until as wait_until
 from edge.config import MqttConfig
 from edge.mqtt import Publisher
 from edge.types import Command
@@ -22,12 +23,7 @@ from subscribers.drone import Drone, connect_tello
 
 
 def until(predicate, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
+    return wait_until(predicate, timeout)
 
 
 @pytest.fixture

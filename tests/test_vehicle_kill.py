@@ -22,8 +22,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from devtools import kill_to_stop as bench
 from devtools.fake_tello import FakeTello, loopback_host
-from devtools.kill_to_stop import until
 from devtools.scripted_frames import write_frame_sequence
+from devtools.waiting import until
 from subscribers.drone import Drone, connect_tello
 from subscribers.gpio_car import GpioCar
 from subscribers.sim_car import SimCar
