@@ -14,7 +14,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
+
+from edge.closing import Started
 
 STATE = (
     "mid:-1;x:0;y:0;z:0;mpry:0,0,0;pitch:0;roll:0;yaw:0;vgx:0;vgy:0;vgz:0;templ:60;temph:62;"
@@ -39,7 +40,7 @@ def loopback_host() -> str:
     return f"127.0.{n // 250}.{n % 250 + 2}"
 
 
-class FakeTello:
+class FakeTello(Started):
     """`with FakeTello() as t:` a drone at `t.host:t.port`; `t.sequence()` what it was told."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, state_port: int = 8890) -> None:
@@ -145,14 +146,3 @@ class FakeTello:
                     self._sock.sendto(packet.encode(), (client, self.state_port))
                 except OSError:
                     return
-
-    def __enter__(self) -> FakeTello:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -12,7 +12,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
+
+from edge.closing import Started
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class LocalBroker:
+class LocalBroker(Started):
     """mosquitto listening on 127.0.0.1:`port` (anonymous, no persistence) until closed."""
 
     def __init__(
@@ -118,14 +119,3 @@ class LocalBroker:
                 self._proc.wait()
             self._proc = None
         self._dir.cleanup()
-
-    def __enter__(self) -> LocalBroker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

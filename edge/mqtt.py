@@ -9,7 +9,6 @@ import ssl
 import sys
 import threading
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -20,6 +19,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edge import cmd_vel
 from edge.clock import SYSTEM_CLOCK, Clock
+from edge.closing import Started
 from edge.config import MqttConfig
 from edge.ha_discovery import HaDiscovery
 from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe, send_at_once
@@ -39,7 +39,7 @@ def _expiry(seconds: int) -> Properties:
     return props
 
 
-class Publisher:
+class Publisher(Started):
     """Publishes under `<prefix>/<device_id>/`: status, command, gesture, stats.
 
     The Last Will (`status=offline`, retained) is set before connecting; `status=online` is
@@ -69,6 +69,7 @@ class Publisher:
         self._command_props = _expiry(cfg.command_expiry)
         self._event_props = _expiry(cfg.event_expiry)
         self._ha = HaDiscovery(cfg, labels) if cfg.ha_discovery else None  # labels: triggers
+        # one client id per run: a second daemon cannot take this one's session over
         self.client_id = f"gesturepilot-{cfg.device_id}-{self.instance.id.rsplit(':', 1)[-1]}"
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5
@@ -286,15 +287,3 @@ class Publisher:
             self._client.disconnect()
         self._connected.clear()
         self._client.loop_stop()
-
-    def __enter__(self) -> Publisher:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import cv2
 import numpy as np
 
+from edge.closing import Closing
 from edge.types import FrameResult
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ class _Watching:
             self._server.clients -= 1
 
 
-class PreviewServer:
+class PreviewServer(Closing):
     """MJPEG preview: `/` page, `/stream.mjpg` live stream, `/frame.jpg` the newest frame.
 
     Bind to 127.0.0.1 (the default) and reach it over `ssh -L`; bind elsewhere only when the
@@ -267,9 +268,3 @@ class PreviewServer:
             self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
-
-    def __enter__(self) -> PreviewServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

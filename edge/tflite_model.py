@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 
 from edge.artifact import ModelMeta, check_against_tflite, read_meta
+from edge.closing import Closing
 from edge.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
 
 
-class TFLiteModel:
+class TFLiteModel(Closing):
     """A validated model artefact ready to run.
 
     Loads the interpreter once, checks the json against the tflite, and caches tensor details.
@@ -56,14 +56,3 @@ class TFLiteModel:
         if not self._closed:
             self._interpreter = None
             self._closed = True
-
-    def __enter__(self) -> TFLiteModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -6,7 +6,6 @@ import logging
 import sys
 import threading
 from collections import Counter
-from types import TracebackType
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -15,6 +14,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from edge import schemas
 from edge.clock import SYSTEM_CLOCK, Clock
+from edge.closing import Started
 from edge.link import send_at_once
 from subscribers.freshness import Freshness, Sequence, parse_command
 from subscribers.options import connection_args, connection_kwargs, serve, valid_device_id
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class SafeSubscriber:
+class SafeSubscriber(Started):
     """Subscribes to `<prefix>/<device_id>/{command,status}` and drives a vehicle through `act`.
 
     Safety rules, whatever the daemon, the broker or anyone else on the broker does:
@@ -264,14 +264,3 @@ class SafeSubscriber:
             except Exception:
                 self.errors += 1
                 log.exception("watchdog check failed")
-
-    def __enter__(self) -> SafeSubscriber:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from edge.closing import Closing
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.landmark import HandLandmarks, LandmarkModel
 from edge.hands.palm import PalmDetector
@@ -33,7 +33,7 @@ def region_from(hand: HandLandmarks, shape: tuple[int, ...]) -> HandRegion:
     )
 
 
-class HandLocator:
+class HandLocator(Closing):
     """The `Locator` for `[locate] method = "detector"` and `"tracker"`.
 
     detector: palm detector then landmark model on every frame.
@@ -119,17 +119,6 @@ class HandLocator:
         """Release both interpreters; safe to call twice."""
         self.palm.close()
         self.landmarks.close()
-
-    def __enter__(self) -> HandLocator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def open_locator(
