@@ -26,7 +26,7 @@ from ai_edge_litert.interpreter import Interpreter
 from ai_edge_litert.tools import flatbuffer_utils
 from ai_edge_quantizer import quantizer, recipe
 
-from convert.landmarks.sources import split_of
+from convert.landmarks.sources import shot_sides
 from convert.subhih import Shot, read_shots
 from edge.crops import read_rgb
 from edge.hands.geometry import Roi, crop_upright, letterbox, roi_from_landmarks
@@ -117,7 +117,7 @@ def _signature(graph: Any) -> Any:
 def training_shots(datasets: Path, count: int = CALIBRATION_FRAMES) -> list[Shot]:
     """`count` subhih-hands frames of the training sessions, spread evenly over them."""
     shots = read_shots(datasets)
-    sides = split_of(np.array([f"subhih:{s.group}" for s in shots]))
+    sides = shot_sides(shots)
     train = [s for s, side in zip(shots, sides, strict=True) if side == "train"]
     step = max(1, len(train) // count)
     return train[::step][:count]

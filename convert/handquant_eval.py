@@ -27,20 +27,22 @@ from typing import Any
 import numpy as np
 
 from convert.handquant import int8_name
-from convert.landmarks.evaluate import device_predictions
+from convert.landmarks.evaluate import device_predictions, predict_int8
 from convert.landmarks.points import Landmarks
-from convert.landmarks.sources import photos, split_of
+from convert.landmarks.sources import photos, shot_sides, split_of
 from convert.subhih import Shot, read_shots
 from edge.artifact import read_meta
 from edge.crops import read_rgb
-from edge.hands.classifier import NONE, LandmarkClassifier
+from edge.hands.classifier import LandmarkClassifier
 from edge.hands.decide import model_rule
 from edge.hands.features import expand
 from edge.hands.geometry import roi_from_landmarks
 from edge.hands.landmark import HandLandmarks, LandmarkModel
-from edge.hands.palm import PalmDetection, PalmDetector
+from edge.hands.locator import region_from
+from edge.hands.palm import PalmDetection, PalmDetector, box_iou
 from edge.paths import models_dir
 from edge.tflite_model import TFLiteModel
+from edge.types import Frame
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +54,23 @@ TARGETS = {
 }
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return float(w * h / union) if union > 0 else 0.0
-
-
 def _found(boxes: list[tuple[float, float, float, float]], palms: list[PalmDetection]) -> int:
     return sum(
         any(b[0] <= p.roi.cx <= b[2] and b[1] <= p.roi.cy <= b[3] for p in palms) for b in boxes
     )
 
 
-def _label(clf: LandmarkClassifier, hand: HandLandmarks) -> str:
-    return NONE if hand.presence < clf.min_presence else clf.classify_points(hand.points).label
+def landmark_error(ref: np.ndarray, got: np.ndarray) -> float:
+    """Mean point distance of `got` from `ref` (21 x 2+ pixels) over the larger side of
+    `ref`'s box (the hand's size)."""
+    xy = ref[:, :2]
+    size = float((xy.max(axis=0) - xy.min(axis=0)).max())
+    return float(np.linalg.norm(got[:, :2] - xy, axis=1).mean()) / size
+
+
+def _label(clf: LandmarkClassifier, image: np.ndarray, hand: HandLandmarks) -> str:
+    """The gesture the daemon decides for a located hand (presence gate, then the rule)."""
+    return clf.classify(Frame(image, 0.0), region_from(hand, image.shape)).label
 
 
 def frame_metrics(
@@ -90,16 +94,14 @@ def frame_metrics(
         found_f += _found(shot.boxes, palms_f)
         found_q += _found(shot.boxes, palms_q)
         for palm in palms_f:
-            best = max((_iou(palm.box, q.box) for q in palms_q), default=0.0)
-            ious.append(best)
+            boxes = np.array([q.box for q in palms_q]).reshape(-1, 4)
+            ious.append(float(box_iou(palm.box, boxes).max()) if len(boxes) else 0.0)
         for palm in palms_f[:2]:
             roi = roi_from_landmarks(fl.run(image, palm.roi).points)
             ref, got = fl.run(image, roi), ql.run(image, roi)
-            xy = ref.points[:, :2]
-            size = float((xy.max(axis=0) - xy.min(axis=0)).max())
-            errors.append(float(np.linalg.norm(got.points[:, :2] - xy, axis=1).mean()) / size)
+            errors.append(landmark_error(ref.points, got.points))
             agree.append((ref.presence >= 0.5) == (got.presence >= 0.5))
-            same_gesture.append(_label(clf, ref) == _label(clf, got))
+            same_gesture.append(_label(clf, image, ref) == _label(clf, image, got))
     err = np.array(errors)
     return {
         "frames": len(shots),
@@ -121,9 +123,7 @@ def predictions(rows: Landmarks, classifier: Path) -> np.ndarray:
     """The device's decided label index for each photo row."""
     meta = read_meta(classifier)
     names = list(meta.labels)
-    with TFLiteModel(classifier, num_threads=1) as model:
-        x = expand(rows.x)
-        probs = np.stack([model.predict(v[None]) for v in x])
+    probs = predict_int8(classifier, expand(rows.x))
     return device_predictions(probs, rows.presence, names, 0.5, model_rule(meta.raw), rows.x)
 
 
@@ -152,7 +152,7 @@ def evaluate(datasets: Path, mp: Path, variant: str, classifier: Path, cache: Pa
     fl, ql = LandmarkModel(mp / marks, 2), LandmarkModel(mp / int8_name(marks), 2)
     clf = LandmarkClassifier(TFLiteModel(classifier, 1))
     shots = read_shots(datasets)
-    sides = split_of(np.array([f"subhih:{s.group}" for s in shots]))
+    sides = shot_sides(shots)
     frames = {
         name: frame_metrics(
             [s for s, x in zip(shots, sides, strict=True) if x == name], fp, qp, fl, ql, clf

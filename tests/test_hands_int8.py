@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from convert.handquant import fold_float16, int8_name
-from convert.landmarks.sources import split_of
+from convert.landmarks.sources import shot_sides
 from convert.subhih import Shot
 from edge.config import parse_config
 from edge.crops import read_rgb
@@ -36,7 +36,7 @@ def int8_models(mediapipe_models: Path) -> Path:
 @pytest.fixture(scope="module")
 def validation_shots(subhih_frames: list[Shot]) -> list[Shot]:
     """Frames of the validation sessions (the calibration saw training sessions only)."""
-    sides = split_of(np.array([f"subhih:{s.group}" for s in subhih_frames]))
+    sides = shot_sides(subhih_frames)
     val = [s for s, side in zip(subhih_frames, sides, strict=True) if side == "validation"]
     return val[::6]
 

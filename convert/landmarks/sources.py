@@ -13,6 +13,7 @@ import tomllib
 
 from convert.landmarks.points import KINIVI_MAP, Landmarks, extract, open_finder, relabel_pointing
 from convert.reference import build
+from convert.subhih import Shot
 from edge.hands.features import mirror
 from edge.hands.keypoints import read_keypoints, read_label_names
 
@@ -50,6 +51,11 @@ def split_of(groups: np.ndarray, path: Path = SPLIT_FILE) -> np.ndarray:
         return "train"
 
     return np.array([side_of_group(str(g)) for g in groups])
+
+
+def shot_sides(shots: list[Shot]) -> np.ndarray:
+    """`train`, `validation` or `lockbox` for each subhih-hands frame (by its session's group)."""
+    return split_of(np.array([f"subhih:{s.group}" for s in shots]))
 
 
 def community(datasets: Path) -> Landmarks:

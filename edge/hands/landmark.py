@@ -59,7 +59,6 @@ class LandmarkModel:
         self._points, self._presence, self._handedness = (
             OutputReader(self._interpreter, d) for d in outs[:3]
         )
-        self.int8 = self._in.dtype == np.int8
         self.runs = 0
 
     def run(self, image: np.ndarray, roi: Roi) -> HandLandmarks:

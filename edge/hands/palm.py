@@ -52,7 +52,8 @@ def ssd_anchors(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES
     return np.concatenate(centres).astype(np.float32)
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one (x0, y0, x1, y1) box with each of `boxes` (N, 4)."""
     x0 = np.maximum(box[0], boxes[:, 0])
     y0 = np.maximum(box[1], boxes[:, 1])
     x1 = np.minimum(box[2], boxes[:, 2])
@@ -76,7 +77,7 @@ def weighted_nms(
     out = []
     remaining = np.arange(len(scores))
     while remaining.size:
-        overlaps = _iou(boxes[remaining[0]], boxes[remaining])
+        overlaps = box_iou(boxes[remaining[0]], boxes[remaining])
         cluster = remaining[overlaps > iou]
         if cluster.size == 0:  # degenerate box: keep it alone
             cluster = remaining[:1]
