@@ -6,6 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from edge.tflite_model import OutputReader, quantize
+
+__all__ = ["OutputReader", "PixelInput"]
+
 
 class PixelInput:
     """Feeds uint8 RGB pixels to a model input that expects `pixel / 255`.
@@ -31,23 +35,4 @@ class PixelInput:
         if self.exact:
             flipped: np.ndarray = np.bitwise_xor(pixels, np.uint8(0x80))
             return flipped[None].view(np.int8)
-        q = np.round(pixels.astype(np.float32) / (255 * self._scale) + self._zero)
-        return np.clip(q, -128, 127).astype(np.int8)[None]
-
-
-class OutputReader:
-    """Reads one output tensor as float32 (dequantized from int8 with its scale/zero point)."""
-
-    def __init__(self, interpreter: Any, detail: dict[str, Any]) -> None:
-        self._interpreter = interpreter
-        self.index = int(detail["index"])
-        scale, zero = detail["quantization"]
-        self._quantized = np.dtype(detail["dtype"]) == np.int8
-        self._scale, self._zero = np.float32(scale), np.float32(zero)
-
-    def __call__(self) -> np.ndarray:
-        raw = self._interpreter.get_tensor(self.index)
-        if not self._quantized:
-            return np.asarray(raw, dtype=np.float32)
-        values: np.ndarray = (raw.astype(np.float32) - self._zero) * self._scale
-        return values
+        return quantize(pixels / 255.0, self._scale, self._zero)[None]
