@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from convert.figures_bench import anchor_target
+from convert.markdown import table
+
 STAGE_ROWS = (
     ("palm", "palm detector (incl. letterbox + decode)"),
     ("landmarks", "landmark model (incl. crop/warp + decode)"),
@@ -29,74 +32,121 @@ def _ms(value: float | None) -> str:
 
 
 def anchor_table(results: dict[str, Any]) -> list[str]:
-    lines = [
-        "| setting | ours ms/frame | MediaPipe ms/frame | ratio ours/MediaPipe (per round) "
-        "| target | hands found ours / MediaPipe |",
-        "|---|---|---|---|---|---|",
-    ]
-    targets = results["targets"]
+    n = results["frames"]["count"]
+    rows = []
     for setting, a in results["anchor"].items():
         ours = results["variants"][a["ours"]]["frame_ms"]["mean"]
         theirs = results["variants"][a["mediapipe"]]["frame_ms"]["mean"]
-        limit = targets["per_core_ratio_max" if "1 core" in setting else "two_core_ratio_max"]
         rounds = ", ".join(f"{r:.2f}" for r in a["ratio_per_round"])
         found = a["hands_found"]
-        n = results["frames"]["count"]
-        lines.append(
-            f"| {setting} | {ours:.2f} | {theirs:.2f} | **{a['ratio']:.2f}** ({rounds}) "
-            f"| ≤ {limit} | {found['ours']}/{n} vs {found['mediapipe']}/{n} |"
+        rows.append(
+            [
+                setting,
+                f"{ours:.2f}",
+                f"{theirs:.2f}",
+                f"**{a['ratio']:.2f}** ({rounds})",
+                f"≤ {anchor_target(results, setting)}",
+                f"{found['ours']}/{n} vs {found['mediapipe']}/{n}",
+            ]
         )
-    return lines
+    header = [
+        "setting",
+        "ours ms/frame",
+        "MediaPipe ms/frame",
+        "ratio ours/MediaPipe (per round)",
+        "target",
+        "hands found ours / MediaPipe",
+    ]
+    return table(header, rows)
 
 
 def variants_table(results: dict[str, Any]) -> list[str]:
-    lines = [
-        "| variant | runtime | ms/frame mean | p50 | p95 | p99 | palm runs | hands found "
-        "| models ms/frame | pipeline / models |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    rows = []
     for name, v in results["variants"].items():
         if "stages" not in v:
             continue
         f = v["frame_ms"]
-        lines.append(
-            f"| {name} | {v['runtime']} | {f['mean']:.2f} | {f['p50']:.2f} | {f['p95']:.2f} "
-            f"| {f['p99']:.2f} | {v['palm_runs']} | {v['hands_found']}/{v['frames']} "
-            f"| {v['model_invocations_ms_per_frame']:.2f} | {v['pipeline_over_models']:.2f} |"
+        rows.append(
+            [
+                name,
+                v["runtime"],
+                f"{f['mean']:.2f}",
+                f"{f['p50']:.2f}",
+                f"{f['p95']:.2f}",
+                f"{f['p99']:.2f}",
+                str(v["palm_runs"]),
+                f"{v['hands_found']}/{v['frames']}",
+                f"{v['model_invocations_ms_per_frame']:.2f}",
+                f"{v['pipeline_over_models']:.2f}",
+            ]
         )
-    return lines
+    header = [
+        "variant",
+        "runtime",
+        "ms/frame mean",
+        "p50",
+        "p95",
+        "p99",
+        "palm runs",
+        "hands found",
+        "models ms/frame",
+        "pipeline / models",
+    ]
+    return table(header, rows)
 
 
 def stage_table(results: dict[str, Any], name: str) -> list[str]:
     stages = results["variants"][name]["stages"]
-    lines = [
+    rows = [
+        [
+            label,
+            str(s["calls"]),
+            _ms(s.get("p50")),
+            _ms(s.get("p95")),
+            _ms(s.get("p99")),
+            f"{s['ms_per_frame']:.3f}",
+        ]
+        for key, label in STAGE_ROWS
+        if (s := stages.get(key)) and s.get("calls")
+    ]
+    return [
         f"Stages of **{name}** (ms per call; ms per frame = its share of every frame):",
         "",
-        "| stage | calls | p50 | p95 | p99 | ms per frame |",
-        "|---|---|---|---|---|---|",
+        *table(["stage", "calls", "p50", "p95", "p99", "ms per frame"], rows),
     ]
-    for key, label in STAGE_ROWS:
-        s = stages.get(key)
-        if s and s.get("calls"):
-            lines.append(
-                f"| {label} | {s['calls']} | {_ms(s.get('p50'))} | {_ms(s.get('p95'))} "
-                f"| {_ms(s.get('p99'))} | {s['ms_per_frame']:.3f} |"
-            )
-    return lines
 
 
 def e2e_lines(e: dict[str, Any]) -> list[str]:
     lat = e["latency_ms"]
+    header = [
+        "frame→subscriber p50",
+        "p99",
+        "max",
+        "messages",
+        "frames processed",
+        "FPS",
+        "dropped",
+        "daemon CPU",
+        "RSS",
+        "peak RSS",
+    ]
+    row = [
+        f"{_ms(lat['p50'])} ms",
+        f"{_ms(lat['p99'])} ms",
+        f"{_ms(lat['max'])} ms",
+        str(e["messages"]),
+        str(e["frames_processed"]),
+        str(e["fps_processed"]),
+        str(e["dropped_frames"]),
+        f"{e['cpu_percent']} %",
+        f"{e['rss_mb']} MB",
+        f"{e['peak_rss_mb']} MB",
+    ]
     return [
         f"Replay at {e['fps_offered']:.0f} FPS → `gesture-edge run` (pinned to core {e['core']}, "
         f"{e['threads']} thread) → mosquitto → a subscriber, {e['seconds']:.0f} s after warm-up:",
         "",
-        "| frame→subscriber p50 | p99 | max | messages | frames processed | FPS | dropped "
-        "| daemon CPU | RSS | peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        f"| {_ms(lat['p50'])} ms | {_ms(lat['p99'])} ms | {_ms(lat['max'])} ms | {e['messages']} "
-        f"| {e['frames_processed']} | {e['fps_processed']} | {e['dropped_frames']} "
-        f"| {e['cpu_percent']} % | {e['rss_mb']} MB | {e['peak_rss_mb']} MB |",
+        *table(header, [row]),
     ]
 
 
