@@ -1,4 +1,4 @@
-"""Fetch MediaPipe's hand models from the pinned wheel and check them against committed sha256s.
+"""Fetch MediaPipe's hand and body models from the pinned wheel and check them against committed sha256s.
 
 Run as `python -m devtools.fetch` (what `make models` does). The wheel is fetched with
 `pip download` (any platform: only the .tflite files inside are used); mediapipe is never
@@ -32,6 +32,10 @@ MEMBERS = {
     "palm_detection_full.tflite": "mediapipe/modules/palm_detection/palm_detection_full.tflite",
     "hand_landmark_lite.tflite": "mediapipe/modules/hand_landmark/hand_landmark_lite.tflite",
     "hand_landmark_full.tflite": "mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
+    # The body-first path ([locate] method = "body"): person detector, body landmarks, recrop.
+    "pose_detection.tflite": "mediapipe/modules/pose_detection/pose_detection.tflite",
+    "pose_landmark_full.tflite": "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+    "hand_recrop.tflite": "mediapipe/modules/holistic_landmark/hand_recrop.tflite",
 }
 
 
@@ -116,7 +120,7 @@ def extract(wheel: Path, dest: Path, pins: dict[str, str]) -> None:
 
 
 def ensure_models(dest: Path = DEFAULT_DEST, wheel_dir: Path | None = WHEEL_DIR) -> Path:
-    """Make sure the four pinned MediaPipe models are in `dest`; fetch them if not.
+    """Make sure the pinned MediaPipe models are in `dest`; fetch them if not.
 
     Args:
         dest: target folder (models/mediapipe by default).

@@ -33,7 +33,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class LocateConfig:
-    method: str = opt("fixed", choices=("fixed", "detector", "tracker"))
+    method: str = opt("fixed", choices=("fixed", "detector", "tracker", "body"))
     box: list[float] = opt([])  # noqa: RUF009 - fixed: [x0, y0, x1, y1] as fractions of the frame; empty: centred square
     palm_model: str = opt("", path=True)
     landmark_model: str = opt("", path=True)
@@ -42,6 +42,12 @@ class LocateConfig:
     min_detection_score: float = opt(0.5, 0.0, 1.0)
     min_presence: float = opt(0.5, 0.0, 1.0)
     redetect_every: int = opt(90, 1, 10000)  # palm detector: a rare safety net (3 s at 30 FPS)
+    # body: the person first (MediaPipe's pose models), then the hands they hold up
+    pose_every: int = opt(10, 1, 300)  # frames between body landmark runs while followed
+    max_hands: int = opt(2, 1, 2)  # raised hands read per frame
+    pose_detector_model: str = opt("", path=True)
+    pose_landmark_model: str = opt("", path=True)
+    hand_recrop_model: str = opt("", path=True)
 
 
 @dataclass(frozen=True)

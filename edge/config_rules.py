@@ -13,6 +13,8 @@ from edge.artifact import ModelError, read_meta
 from edge.commands import STOP, CommandMap
 from edge.paths import default_model_path, models_dir
 
+# [locate] method = "body": MediaPipe's person detector, body landmarks and hand recrop models.
+BODY_MODELS = ("pose_detection.tflite", "pose_landmark_full.tflite", "hand_recrop.tflite")
 CREDENTIAL_NAME = "mqtt_password"  # systemd LoadCredential= name, read from $CREDENTIALS_DIRECTORY
 
 
@@ -35,7 +37,20 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
         palm_model=loc.palm_model or str(mediapipe / names["palm_model"]),
         landmark_model=loc.landmark_model or str(mediapipe / names["landmark_model"]),
     )
-    for key, path in (("palm_model", loc.palm_model), ("landmark_model", loc.landmark_model)):
+    loc = dataclasses.replace(
+        loc,
+        pose_detector_model=loc.pose_detector_model or str(mediapipe / BODY_MODELS[0]),
+        pose_landmark_model=loc.pose_landmark_model or str(mediapipe / BODY_MODELS[1]),
+        hand_recrop_model=loc.hand_recrop_model or str(mediapipe / BODY_MODELS[2]),
+    )
+    needed = [("palm_model", loc.palm_model), ("landmark_model", loc.landmark_model)]
+    if loc.method == "body":
+        needed += [
+            ("pose_detector_model", loc.pose_detector_model),
+            ("pose_landmark_model", loc.pose_landmark_model),
+            ("hand_recrop_model", loc.hand_recrop_model),
+        ]
+    for key, path in needed:
         if loc.method != "fixed" and not Path(path).is_file():
             errors.append(f"[locate] {key}: {path} does not exist (make models)")
     s["locate"] = loc

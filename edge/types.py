@@ -23,7 +23,8 @@ class HandRegion:
 
     `box` is (x0, y0, x1, y1) in frame pixels, axis aligned. `angle` is the hand's rotation in
     radians (0 = fingers up, positive = counter-clockwise in the image) when a detector knows it.
-    `landmarks` is (21, 3) in frame pixels (x, y, z) when a landmark model ran.
+    `landmarks` is (21, 3) in frame pixels (x, y, z) when a landmark model ran. `side` is the
+    person's own `left` or `right` hand when a body was seen (`[locate] method = "body"`).
     """
 
     box: tuple[float, float, float, float]
@@ -31,6 +32,13 @@ class HandRegion:
     angle: float | None = None
     landmarks: np.ndarray | None = None
     handedness: float | None = None  # probability of a right hand, when known
+    side: str | None = None
+
+    @property
+    def size(self) -> float:
+        """The hand's size in frame pixels: the longer side of its box."""
+        x0, y0, x1, y1 = self.box
+        return max(x1 - x0, y1 - y0)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from edge.paths import models_dir
 
 if TYPE_CHECKING:
     from edge.config import LocateConfig
+    from edge.hands.body.locator import BodyLocator
     from edge.hands.locator import HandLocator
 
 DEFAULT_PALM_MODEL = "palm_detection_full.tflite"
@@ -29,8 +30,10 @@ def default_landmark_model() -> str:
     return str(models_dir() / "mediapipe" / DEFAULT_LANDMARK_MODEL)
 
 
-def build_hand_locator(locate_cfg: LocateConfig, num_threads: int | None = None) -> HandLocator:
-    """The `Locator` for `[locate] method = "detector"` or `"tracker"`.
+def build_hand_locator(
+    locate_cfg: LocateConfig, num_threads: int | None = None
+) -> HandLocator | BodyLocator:
+    """The `Locator` for `[locate] method = "detector"`, `"tracker"` or `"body"`.
 
     Args:
         locate_cfg: the `[locate]` section (method, palm_model, landmark_model,
@@ -38,19 +41,24 @@ def build_hand_locator(locate_cfg: LocateConfig, num_threads: int | None = None)
         num_threads: interpreter threads.
 
     Returns:
-        A `edge.hands.locator.HandLocator` (locate(frame) -> HandRegion | None, close()).
+        A `edge.hands.locator.HandLocator`, or for `body` an `edge.hands.body.BodyLocator`.
 
     Raises:
         ValueError: unknown method, or a model file cannot be loaded.
     """
     from edge.hands.locator import open_locator
 
-    return open_locator(
+    hands = open_locator(
         locate_cfg.palm_model or default_palm_model(),
         locate_cfg.landmark_model or default_landmark_model(),
-        method=locate_cfg.method,
+        method="tracker" if locate_cfg.method == "body" else locate_cfg.method,
         num_threads=num_threads,
         min_detection_score=locate_cfg.min_detection_score,
         min_presence=locate_cfg.min_presence,
         redetect_every=locate_cfg.redetect_every,
     )
+    if locate_cfg.method != "body":
+        return hands
+    from edge.hands.body import open_body_locator
+
+    return open_body_locator(locate_cfg, hands, num_threads)

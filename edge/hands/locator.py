@@ -107,6 +107,11 @@ class HandLocator(Closing):
         hand = self.find(frame.image)
         return None if hand is None else region_from(hand, frame.image.shape)
 
+    def locate_all(self, frame: Frame) -> list[HandRegion]:
+        """The hand as a list (this locator follows one)."""
+        region = self.locate(frame)
+        return [region] if region is not None else []
+
     def in_view(self) -> dict[str, Any]:
         """For the stats payload: hands at the last palm detection (this locator follows one)."""
         return {"hands": self.hands}

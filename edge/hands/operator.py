@@ -122,6 +122,11 @@ class OperatorLocator:
             self._operator = None
         return None
 
+    def locate_all(self, frame: Frame) -> list[HandRegion]:
+        """The hand as a list (this locator follows one)."""
+        region = self.locate(frame)
+        return [region] if region is not None else []
+
     def in_view(self) -> dict[str, Any]:
         """For the stats payload: hands seen, whether an operator is held, the policy."""
         return {

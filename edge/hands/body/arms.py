@@ -1,0 +1,112 @@
+"""From a body to its hands: each arm's hand region (refined by hand_recrop) and raised or resting."""
+
+# A hand talks to the vehicle only when it is raised (DESIGN.md, "Which hand drives"). The body
+# says so better than the hand: a hand hanging at the side or resting on a knee has its wrist
+# well below its elbow; a hand held up in front of the body - pointing up, sideways or down, an
+# open palm, a fist - has its wrist at or above the elbow's height. `RAISED_SLACK` (a share of
+# the upper arm's length) lets a forearm held level, or pointing down in front of the chest,
+# still count.
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge.hands.body.pose import ELBOW, HIP, INDEX, PINKY, SHOULDER, WRIST, Body
+from edge.hands.geometry import Roi, angle_between, crop_upright, transform
+from edge.hands.tensors import OutputReader, PixelInput
+from edge.runtime import load_interpreter
+
+SIDES = ("left", "right")  # the person's own left and right
+RAISED_SLACK = 0.25
+MIN_WRIST_VISIBILITY = 0.5
+RECROP_SIZE = 256
+POSE_TO_RECROP_SCALE = 2.7  # hand_landmarks_from_pose_to_recrop_roi: RectTransformation
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of a body: where its hand is and whether it is raised.
+
+    `roi` is the hand's region from the body's wrist, index and pinky points (before recrop);
+    `visible` whether the wrist is in view; `raised` as `is_raised`; `wrist` frame pixels.
+    """
+
+    side: str
+    roi: Roi
+    visible: bool
+    raised: bool
+    wrist: np.ndarray
+
+
+def is_raised(body: Body, side: str, slack: float = RAISED_SLACK) -> bool:
+    """Whether `side`'s hand is held up: wrist at most `slack` upper arms below the elbow and
+    above the hip."""
+    p = body.points
+    wrist, elbow, shoulder, hip = p[WRIST[side]], p[ELBOW[side]], p[SHOULDER[side]], p[HIP[side]]
+    upper = float(np.linalg.norm(elbow - shoulder))
+    return bool(wrist[1] <= elbow[1] + slack * upper and wrist[1] < hip[1])
+
+
+def hand_roi(body: Body, side: str) -> Roi:
+    """The search region for `side`'s hand (HandDetectionsFromPoseToRects, then x2.7)."""
+    p = body.points
+    wrist, index, pinky = p[WRIST[side]], p[INDEX[side]], p[PINKY[side]]
+    middle = (2 * index + pinky) / 3
+    size = 2.0 * float(np.linalg.norm(middle - wrist))
+    base = Roi(float(middle[0]), float(middle[1]), 0.0, angle_between(wrist, middle))
+    return transform(base, POSE_TO_RECROP_SCALE, 0.0, size, size)
+
+
+def arms(body: Body) -> list[Arm]:
+    """Both arms of `body`, left then right."""
+    return [
+        Arm(
+            side,
+            hand_roi(body, side),
+            bool(body.visibility[WRIST[side]] >= MIN_WRIST_VISIBILITY),
+            is_raised(body, side),
+            body.points[WRIST[side]].copy(),
+        )
+        for side in SIDES
+    ]
+
+
+class HandRecrop:
+    """Runs hand_recrop.tflite: a rough hand region from the body -> a tight one for landmarks.
+
+    Args:
+        model_path: holistic_landmark/hand_recrop.tflite.
+        num_threads: interpreter threads.
+    """
+
+    def __init__(self, model_path: str | Path, num_threads: int | None = None) -> None:
+        self._interpreter, self.runtime = load_interpreter(model_path, num_threads)
+        inp = self._interpreter.get_input_details()[0]
+        if tuple(inp["shape"]) != (1, RECROP_SIZE, RECROP_SIZE, 3):
+            raise ValueError(f"{model_path}: not a 256x256 hand recrop model ({inp['shape']})")
+        self._in = PixelInput(inp)
+        out = self._interpreter.get_output_details()
+        if len(out) != 1 or int(np.prod(out[0]["shape"])) != 4:
+            raise ValueError(f"{model_path}: unexpected hand recrop outputs")
+        self._out = OutputReader(self._interpreter, out[0])
+        self.runs = 0
+
+    def refine(self, image: np.ndarray, roi: Roi) -> Roi:
+        """The hand's region inside `roi` (hand_recrop_by_roi: centre and scale points)."""
+        self.runs += 1
+        crop, m = crop_upright(image, roi, RECROP_SIZE)
+        self._interpreter.set_tensor(self._in.index, self._in(crop))
+        self._interpreter.invoke()
+        pts = self._out().reshape(2, 2)  # crop pixels
+        centre, scale = pts @ m[:, :2].T + m[:, 2]
+        size = 2.0 * float(np.linalg.norm(scale - centre))
+        # The scale point lies towards the wrist (target angle -90 degrees): up is the other way.
+        base = Roi(float(centre[0]), float(centre[1]), 0.0, angle_between(scale, centre))
+        return transform(base, 1.0, 0.1, size, size)
+
+    def close(self) -> None:
+        """Release the interpreter; safe to call twice."""
+        self._interpreter = None

@@ -1,0 +1,168 @@
+"""Body-first hand finding: the person, then the hands they hold up, palm detector up close."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge.closing import Closing
+from edge.hands.body.arms import Arm, HandRecrop, arms
+from edge.hands.body.pose import Body, PoseDetector, PoseLandmarkModel
+from edge.hands.geometry import Roi, roi_from_landmarks
+from edge.hands.locator import HandLocator, region_from
+from edge.types import Frame, HandRegion
+
+log = logging.getLogger(__name__)
+
+# A tracked hand whose centre lies within this share of the body's hand region is that arm's.
+SAME_HAND = 0.75
+
+
+@dataclass(frozen=True)
+class BodyOptions:
+    """How often the body is looked at, and how sure each model must be.
+
+    `pose_every`: frames between body landmark runs while a person is followed (the raised /
+    resting call and a new hand's region come from it; hands are tracked in between).
+    `redetect_every`: frames between person detections when nobody is in view (the palm
+    detector finds close hands meanwhile).
+    """
+
+    pose_every: int = 10
+    redetect_every: int = 10
+    min_pose_score: float = 0.5
+    max_hands: int = 2
+
+
+@dataclass
+class _Hand:
+    """A raised hand being followed: its arm and the region for its next landmark run."""
+
+    side: str
+    roi: Roi
+
+
+class BodyLocator(Closing):
+    """The `Locator` for `[locate] method = "body"` (MediaPipe Holistic's way, both hands).
+
+    Person: the pose detector finds them, the pose landmark model follows them (its own next
+    region), every `pose_every` frames. For each arm whose wrist is in view and raised
+    (edge.hands.body.arms.is_raised), the hand's region comes from the wrist, index and pinky
+    points, refined by hand_recrop; the hand landmark model then tracks it frame to frame as
+    HandLocator does. Resting hands are counted, never read. Nobody in view (a hand that fills the
+    frame has no body around it): the palm detector path of `hands` finds the hand, and the
+    person detector is tried again every `redetect_every` frames.
+
+    Args:
+        detector, pose, recrop: the body models.
+        hands: palm detector + hand landmark model (the close-up path and the landmark runs).
+        opts: the cadence and thresholds.
+    """
+
+    def __init__(
+        self,
+        detector: PoseDetector,
+        pose: PoseLandmarkModel,
+        recrop: HandRecrop,
+        hands: HandLocator,
+        opts: BodyOptions,
+    ) -> None:
+        self.detector, self.pose, self.recrop, self.hands = detector, pose, recrop, hands
+        self.opts = opts
+        self.body: Body | None = None  # the last body seen (for the preview)
+        self.arms: list[Arm] = []
+        self._person: Roi | None = None
+        self._followed: list[_Hand] = []
+        self._since_pose = math.inf
+        self._close_up = False  # the last frame's hand came from the palm path
+
+    def locate(self, frame: Frame) -> HandRegion | None:
+        """The first raised hand (the loop reads all of them through `locate_all`)."""
+        found = self.locate_all(frame)
+        return found[0] if found else None
+
+    def locate_all(self, frame: Frame) -> list[HandRegion]:
+        """Every raised hand in view (at most `max_hands`), each with its side when known."""
+        image = frame.image
+        lost = not self._followed
+        if self._since_pose >= (self.opts.redetect_every if lost else self.opts.pose_every):
+            self._look_at_body(image)
+        self._since_pose += 1
+        if self._person is None:
+            return self._close(frame)
+        self._close_up = False
+        found = []
+        for hand in self._followed:
+            marks = self.hands.landmarks.run(image, hand.roi)
+            if marks.presence < self.hands.min_presence:
+                continue
+            hand.roi = roi_from_landmarks(marks.points)
+            region = region_from(marks, image.shape)
+            found.append(dataclasses.replace(region, side=hand.side))
+        if len(found) < len(self._followed):
+            self._followed = [h for h in self._followed if any(r.side == h.side for r in found)]
+            self._since_pose = math.inf  # a raised hand went missing: look at the body again
+        return found
+
+    def _look_at_body(self, image: np.ndarray) -> None:
+        self._since_pose = 0
+        if self._person is None:
+            people = self.detector.detect(image)
+            self._person = people[0] if people else None
+        body = self.pose.run(image, self._person) if self._person is not None else None
+        if body is None or body.score < self.opts.min_pose_score:
+            self._person, self.body, self.arms, self._followed = None, None, [], []
+            return
+        self.body, self._person = body, body.next_roi
+        self.arms = arms(body)
+        before = {h.side: h for h in self._followed}
+        followed = []
+        for arm in self.arms:
+            if not (arm.visible and arm.raised) or len(followed) >= self.opts.max_hands:
+                continue
+            old = before.get(arm.side)
+            near = old is not None and _within(old.roi, arm.roi, SAME_HAND)
+            roi = old.roi if near and old is not None else self.recrop.refine(image, arm.roi)
+            followed.append(_Hand(arm.side, roi))
+        self._followed = followed
+
+    def _close(self, frame: Frame) -> list[HandRegion]:
+        """Nobody in view: the palm detector path (one hand, as HandLocator)."""
+        if not self._close_up:
+            self.hands.reset()
+        region = self.hands.locate(frame)
+        self._close_up = region is not None
+        return [region] if region is not None else []
+
+    def in_view(self) -> dict[str, Any]:
+        """For the stats payload: hands raised and resting at the last body run, the path."""
+        visible = [a for a in self.arms if a.visible]
+        raised = sum(a.raised for a in visible)
+        return {
+            "hands": max(len(visible), self.hands.hands if self._close_up else 0),
+            "hands_raised": raised if self._person is not None else int(self._close_up),
+            "hands_resting": len(visible) - raised,
+            "body": self._person is not None,
+        }
+
+    def reset(self) -> None:
+        """Forget the person and the hands (the next frame runs the detectors)."""
+        self._person, self.body, self.arms, self._followed = None, None, [], []
+        self._since_pose = math.inf
+        self.hands.reset()
+
+    def close(self) -> None:
+        """Release every interpreter; safe to call twice."""
+        self.detector.close()
+        self.pose.close()
+        self.recrop.close()
+        self.hands.close()
+
+
+def _within(a: Roi, b: Roi, share: float) -> bool:
+    return math.hypot(a.cx - b.cx, a.cy - b.cy) <= share * b.size
