@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from convert.data import DataError, Dataset, check, resize_square
-from edge.crops import crop, read_rgb, square_box
+from edge.model.crops import crop, read_rgb, square_box
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ def load_boxes(
 ) -> Dataset:
     """Square crops around each box of a CSV (`filename,label,xmin,ymin,xmax,ymax[,session]`).
 
-    Crops are cut with `edge.crops.square_box(box, margin)` and `edge.crops.crop`, the device's
-    own functions, so training crops look like what the device classifies.
+    Crops are cut with `edge.model.crops.square_box(box, margin)` and `edge.model.crops.crop`,
+    the device's own functions, so training crops look like what the device classifies.
 
     Args:
         csv_path: the box CSV.

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def concat(parts: list[Dataset], source: str | None = None) -> Dataset:
 
 
 def resize_square(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize to size×size, the way `edge.crops.prepare` does (no aspect-preserving crop)."""
+    """Resize to size×size, the way `edge.model.crops.prepare` does (no aspect-preserving crop)."""
     interp = cv2.INTER_AREA if image.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(image, (size, size), interpolation=interp)
 
