@@ -111,11 +111,16 @@ def _group_of(path: Path, class_dir: Path, pattern: re.Pattern[str] | None) -> s
     rel = path.relative_to(class_dir)
     if len(rel.parts) > 1:
         return rel.parts[0]
-    if pattern is not None:
-        match = pattern.search(path.name)
-        if match:
-            return match.group(1) if match.groups() else match.group(0)
-    return None
+    return None if pattern is None else pattern_group(path.name, pattern)
+
+
+def pattern_group(name: str, pattern: re.Pattern[str]) -> str | None:
+    """The group a `--group-pattern` regex gives a name: its first capture group, else the
+    whole match; None when it does not match. One rule for folders, box CSVs and subhih."""
+    match = pattern.search(name)
+    if match is None:
+        return None
+    return match.group(1) if match.groups() else match.group(0)
 
 
 def load_folder(
