@@ -166,7 +166,7 @@ uninstall:  ## undo `make install`; keeps /etc/gesturepilot unless PURGE=1
 	$(INSTALL_ENV) PURGE="$(PURGE)" sh scripts/uninstall.sh
 
 deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit, config, install script
-	@for f in $$($(if $(wildcard $(PY)),$(PY),$(PYTHON)) -c 'import sys; from pathlib import Path; from edge.config_rules import trained_with; print(*trained_with(Path(sys.argv[1])).values())' $(MODELS)/$(MODEL).tflite); do \
+	@for f in $$($(if $(wildcard $(PY)),$(PY),$(PYTHON)) -c 'import sys; from pathlib import Path; from edge.config.rules import trained_with; print(*trained_with(Path(sys.argv[1])).values())' $(MODELS)/$(MODEL).tflite); do \
 		test -f $(MODELS)/mediapipe/$$f || { echo "no $$f in $(MODELS)/mediapipe (the hand models $(MODEL) was trained with): run make models first" >&2; exit 2; }; done
 	rm -rf $(DEPLOY_BUILD)/gesturepilot && mkdir -p $(DEPLOY_BUILD)/gesturepilot/systemd $(DEPLOY_BUILD)/gesturepilot/scripts $(DEPLOY_BUILD)/gesturepilot/configs
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m pip wheel -q --no-deps $(WHEEL_ARGS) -w $(DEPLOY_BUILD)/gesturepilot .

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from convert.data import load_folder
-from edge.crops import prepare
-from edge.tflite_model import TFLiteModel
+from edge.model.crops import prepare
+from edge.model.tflite_model import TFLiteModel
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.data import DataError, Dataset, check, resize_square
-from edge.crops import crop, read_rgb, square_box
+from convert.data import DataError, Dataset, check, pattern_group, resize_square
+from edge.model.crops import crop, read_rgb, square_box
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ def load_boxes(
 ) -> Dataset:
     """Square crops around each box of a CSV (`filename,label,xmin,ymin,xmax,ymax[,session]`).
 
-    Crops are cut with `edge.crops.square_box(box, margin)` and `edge.crops.crop`, the device's
-    own functions, so training crops look like what the device classifies.
+    Crops are cut with `edge.model.crops.square_box(box, margin)` and `edge.model.crops.crop`,
+    the device's own functions, so training crops look like what the device classifies.
 
     Args:
         csv_path: the box CSV.
@@ -101,7 +101,7 @@ def load_boxes(
         except ValueError as exc:
             raise DataError(f"{path}: missing or not a readable image ({csv_path})") from exc
         group = _group(rows[0].get("session") or filename, pattern)
-        hands = [_box(r) for r in rows]
+        hands = [box_of(r) for r in rows]
         for row, box in zip(rows, hands, strict=True):
             label = label_map.get(row["label"], row["label"])
             if not label:
@@ -128,17 +128,16 @@ def load_boxes(
     return data
 
 
-def _box(row: dict[str, str]) -> Box:
-    """(xmin, ymin, xmax, ymax) of one boxes.csv row."""
+def box_of(row: dict[str, str]) -> Box:
+    """(xmin, ymin, xmax, ymax) of one box-CSV row (every box CSV, subhih's too)."""
     xmin, ymin, xmax, ymax = (float(row[k]) for k in COLUMNS[2:])
     return xmin, ymin, xmax, ymax
 
 
 def _group(name: str, pattern: re.Pattern[str] | None) -> str:
     """A frame's group: its session (or file name), or what `pattern` captures of it."""
-    if pattern is not None and (match := pattern.search(name)):
-        return match.group(1) if match.groups() else match.group(0)
-    return name
+    group = None if pattern is None else pattern_group(name, pattern)
+    return name if group is None else group
 
 
 def _background_crop(

@@ -31,7 +31,7 @@ from convert.parser import build_parser
 from convert.pipeline import order_labels, quantize_and_export, train_and_export
 from convert.report import write_report
 from convert.train import TrainSettings, encode
-from edge.artifact import ModelError
+from edge.model.artifact import ModelError
 
 log = logging.getLogger("convert")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def concat(parts: list[Dataset], source: str | None = None) -> Dataset:
 
 
 def resize_square(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize to size×size, the way `edge.crops.prepare` does (no aspect-preserving crop)."""
+    """Resize to size×size, the way `edge.model.crops.prepare` does (no aspect-preserving crop)."""
     interp = cv2.INTER_AREA if image.shape[0] > size else cv2.INTER_LINEAR
     return cv2.resize(image, (size, size), interpolation=interp)
 
@@ -111,11 +111,16 @@ def _group_of(path: Path, class_dir: Path, pattern: re.Pattern[str] | None) -> s
     rel = path.relative_to(class_dir)
     if len(rel.parts) > 1:
         return rel.parts[0]
-    if pattern is not None:
-        match = pattern.search(path.name)
-        if match:
-            return match.group(1) if match.groups() else match.group(0)
-    return None
+    return None if pattern is None else pattern_group(path.name, pattern)
+
+
+def pattern_group(name: str, pattern: re.Pattern[str]) -> str | None:
+    """The group a `--group-pattern` regex gives a name: its first capture group, else the
+    whole match; None when it does not match. One rule for folders, box CSVs and subhih."""
+    match = pattern.search(name)
+    if match is None:
+        return None
+    return match.group(1) if match.groups() else match.group(0)
 
 
 def load_folder(

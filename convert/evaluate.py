@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from convert.data import DataError
-from edge.artifact import InputSpec
-from edge.crops import prepare
-from edge.tflite_model import TFLiteModel
+from edge.model.artifact import InputSpec
+from edge.model.crops import prepare
+from edge.model.tflite_model import TFLiteModel
 
 log = logging.getLogger(__name__)
 

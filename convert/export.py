@@ -12,8 +12,8 @@ import numpy as np
 
 from convert.data import DataError
 from convert.quantize import float_tflite_size, to_int8_tflite, write_tflite
-from edge.artifact import write_meta
-from edge.runtime import load_interpreter
+from edge.model.artifact import write_meta
+from edge.model.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from ai_edge_quantizer import quantizer, recipe
 
 from convert.landmarks.sources import shot_sides
 from convert.subhih import Shot, read_shots
-from edge.crops import read_rgb
+from edge.config.paths import models_dir
 from edge.hands.geometry import Roi, crop_upright, letterbox, roi_from_landmarks
 from edge.hands.landmark import INPUT_SIZE as LANDMARK_SIZE
 from edge.hands.landmark import LandmarkModel
 from edge.hands.palm import INPUT_SIZE as PALM_SIZE
 from edge.hands.palm import PalmDetector
-from edge.paths import models_dir
+from edge.model.crops import read_rgb
 
 log = logging.getLogger(__name__)
 

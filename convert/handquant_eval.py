@@ -31,8 +31,7 @@ from convert.landmarks.evaluate import device_predictions, predict_int8
 from convert.landmarks.points import Landmarks
 from convert.landmarks.sources import photos, shot_sides, split_of
 from convert.subhih import Shot, read_shots
-from edge.artifact import read_meta
-from edge.crops import read_rgb
+from edge.config.paths import models_dir
 from edge.hands.classifier import LandmarkClassifier
 from edge.hands.decide import model_rule
 from edge.hands.features import expand
@@ -40,8 +39,9 @@ from edge.hands.geometry import roi_from_landmarks
 from edge.hands.landmark import HandLandmarks, LandmarkModel
 from edge.hands.locator import region_from
 from edge.hands.palm import PalmDetection, PalmDetector, box_iou
-from edge.paths import models_dir
-from edge.tflite_model import TFLiteModel
+from edge.model.artifact import read_meta
+from edge.model.crops import read_rgb
+from edge.model.tflite_model import TFLiteModel
 from edge.types import Frame
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import numpy as np
 from convert.data import DataError, Dataset, encode_labels
 from convert.evaluate import float_inputs, metrics, predict_keras, predict_tflite, warn_if_constant
 from convert.export import Thresholds, agreement_of, metrics_block
-from edge.artifact import InputSpec
+from edge.model.artifact import InputSpec
 
 
 def input_spec_for(model: Any, pixel_scale: float, pixel_offset: float, margin: float) -> InputSpec:
@@ -36,7 +36,7 @@ def full_range(spec: InputSpec) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ImageKind:
-    """An image classifier: inputs prepared by `edge.crops.prepare` exactly as on the device,
+    """An image classifier: inputs prepared by `edge.model.crops.prepare` exactly as on the device,
     the int8 model run through the device's `TFLiteModel`.
 
     `calibration` feeds the representative dataset (the TRAIN split); `evaluation` is held out

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.landmarks.cli import add_parser as add_landmarks_parser
-from edge.cli import version
+from edge.service.cli import version
 
 
 def _labels_arg(text: str) -> list[str]:

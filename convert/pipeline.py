@@ -15,7 +15,7 @@ from convert.images import ImageKind, input_spec_for
 from convert.report import export_and_report
 from convert.split import group_split
 from convert.train import TrainSettings, train
-from edge.artifact import InputSpec
+from edge.model.artifact import InputSpec
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-Box = tuple[float, float, float, float]
+from convert.boxes import Box as Box  # re-exported: the box-CSV row format is convert.boxes'
+from convert.boxes import box_of as box_of
+from convert.data import pattern_group
+
 SESSION_GROUPS = r"^(pic|Hand_)\d+\.jpg$"  # for `load_boxes(group_pattern=...)`
 _SINGLE = re.compile(SESSION_GROUPS)
 
@@ -35,8 +38,8 @@ class Shot:
 
 def group_of(session: str) -> str:
     """The split group of a session (`pic`/`Hand_` for the single-frame ones)."""
-    match = _SINGLE.match(session)
-    return match.group(1) if match else session
+    group = pattern_group(session, _SINGLE)
+    return session if group is None else group
 
 
 def in_groups(session: str, groups: list[str] | set[str]) -> bool:
@@ -48,10 +51,6 @@ def read_rows(datasets: Path) -> list[dict[str, str]]:
     """The rows of `subhih-hands/boxes.csv`, one per hand."""
     with (datasets / "subhih-hands" / "boxes.csv").open(newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def box_of(row: dict[str, str]) -> Box:
-    return (float(row["xmin"]), float(row["ymin"]), float(row["xmax"]), float(row["ymax"]))
 
 
 def read_shots(datasets: Path) -> list[Shot]:

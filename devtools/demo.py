@@ -30,9 +30,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from devtools.localbroker import LocalBroker
 from devtools.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
-from edge.artifact import read_meta
-from edge.commands import CommandMap
-from edge.paths import default_model_path
+from edge.config.paths import default_model_path
+from edge.model.artifact import read_meta
+from edge.pipeline.commands import CommandMap
 from subscribers.sim_car import SimCar
 
 log = logging.getLogger("demo")
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [
                 sys.executable,
                 "-m",
-                "edge.cli",
+                "edge.service.cli",
                 "--log-level",
                 "WARNING",
                 "run",

@@ -18,7 +18,7 @@ import numpy as np
 
 from convert.boxes import background_boxes
 from convert.subhih import Box, box_of, in_groups, read_rows
-from edge.crops import crop, read_rgb, square_box
+from edge.model.crops import crop, read_rgb, square_box
 
 log = logging.getLogger(__name__)
 

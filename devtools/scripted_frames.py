@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from convert.subhih import Box, in_groups, read_shots
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 
 log = logging.getLogger(__name__)
 

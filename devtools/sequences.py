@@ -35,14 +35,14 @@ import numpy as np
 from convert.reference import SHIMA_MAP
 from devtools.scripted import eval_sessions
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, letterbox, write_frame_sequence
-from edge.app import stages
-from edge.classify import build_classifier
 from edge.clock import SteppedClock
-from edge.commands import STOP, CommandMap
 from edge.config import Config, load_config
-from edge.crops import read_rgb
-from edge.locate import build_locator
-from edge.loop import DaemonLoop
+from edge.model.crops import read_rgb
+from edge.pipeline.classify import build_classifier
+from edge.pipeline.commands import STOP, CommandMap
+from edge.pipeline.locate import build_locator
+from edge.pipeline.loop import DaemonLoop
+from edge.service.app import stages
 from edge.types import Command, Frame
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class NoCamera:
 
 def replay(cfg: Config, frames: list[np.ndarray], fps: float) -> list[str | None]:
     """The vehicle's command after each frame (None: standing), frames `1/fps` apart on a
-    stepped clock, through the stages `gesture-edge run` builds (`edge.app.stages`)."""
+    stepped clock, through the stages `gesture-edge run` builds (`edge.service.app.stages`)."""
     classifier = build_classifier(cfg)
     locator = build_locator(cfg, crop_margin=classifier.crop_margin)
     recorder, clock = Recorder(), SteppedClock()
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     cfg = load_config(args.config)
-    from edge.artifact import read_meta
+    from edge.model.artifact import read_meta
 
     meta = read_meta(Path(cfg.model.path))
     groups = eval_sessions(meta.raw) or []

@@ -15,7 +15,7 @@ import numpy as np
 
 from convert.subhih import Box, read_shots
 from devtools.scripted_frames import hand_free, single_hand_shots
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 
 STRIP = 240  # half of the dataset's 480 px frame width
 

@@ -85,3 +85,19 @@ class FrameObserver(Protocol):
     """Something that watches the loop: sd_notify watchdog, MJPEG preview, capture."""
 
     def on_frame(self, result: FrameResult) -> None: ...
+
+
+class Classifier(Protocol):
+    """Names the gesture in a hand region.
+
+    `labels` are the loaded model's, in output order; `runtime` names the TFLite runtime it runs
+    on; `crop_margin` is the margin its crops add around a region (the fixed box takes it off).
+    """
+
+    labels: tuple[str, ...]
+    runtime: str
+    crop_margin: float
+
+    def classify(self, frame: Frame, region: HandRegion) -> Prediction: ...
+
+    def close(self) -> None: ...

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import cv2
 
-from edge.crops import crop, read_rgb, square_box
+from edge.model.crops import crop, read_rgb, square_box
 
 log = logging.getLogger("arm64_check")
 CROP_MARGIN = 0.25  # both shipped models' input.crop_margin

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.crops import read_rgb
-from edge.preview import PreviewServer, draw_overlay
+from edge.model.crops import read_rgb
+from edge.service.preview import PreviewServer, draw_overlay
 from edge.types import Command, Frame, FrameResult, HandRegion, Prediction
 
 log = logging.getLogger("bench_preview")

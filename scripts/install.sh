@@ -82,7 +82,7 @@ fi
 # The tracker needs the MediaPipe hand models the classifier was trained with (its json says;
 # the int8 copies come from `make models` on the workstation, never from the wheel).
 hands="$root$PREFIX/models/mediapipe"
-needed=$("$venv/bin/python" -c 'import sys; from pathlib import Path; from edge.config_rules import trained_with; print(*trained_with(Path(sys.argv[1])).values())' "$MODELS/$MODEL.tflite" 2>/dev/null || echo "palm_detection_full.tflite hand_landmark_full.tflite")
+needed=$("$venv/bin/python" -c 'import sys; from pathlib import Path; from edge.config.rules import trained_with; print(*trained_with(Path(sys.argv[1])).values())' "$MODELS/$MODEL.tflite" 2>/dev/null || echo "palm_detection_full.tflite hand_landmark_full.tflite")
 for name in $needed; do
     [ -f "$hands/$name" ] || die "no $name in $MODELS/mediapipe: run make models, then install again"
 done

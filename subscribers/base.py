@@ -12,10 +12,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from edge import schemas
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.closing import Started
-from edge.link import send_at_once
+from edge.link import schemas
+from edge.link.probe import send_at_once
 from subscribers.freshness import Freshness, Sequence, parse_command
 from subscribers.options import connection_args, connection_kwargs, serve, valid_device_id
 
@@ -45,7 +45,7 @@ class SafeSubscriber(Started):
       fastest delivery seen is dropped, so a burst released by a hung broker never moves the
       vehicle, with or without synchronised clocks (subscribers.freshness);
     - ignore retained commands (the daemon never retains one), malformed, oversized or deeply
-      nested payloads, payloads that fail the contract's JSON Schema (edge.schemas),
+      nested payloads, payloads that fail the contract's JSON Schema (edge.link.schemas),
       non-finite or implausible `ts`, duplicate or out-of-order `seq`; no one
       message (a huge `seq`, a forged `status`) locks the real daemon's commands out for more
       than ~`SETTLE` s;

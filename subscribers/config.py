@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.config_rules import login_rules, mqtt_password
-from edge.toml_sections import opt, parse_sections, read_toml, refuse
+from edge.config.rules import login_rules, mqtt_password
+from edge.config.sections import opt, parse_sections, read_toml, refuse
 from subscribers.options import valid_device_id
 
 ADAPTERS = ("sim", "car", "drone")

@@ -13,12 +13,12 @@ from fixtures.service import copy_frames, write_config
 
 from convert.data import load_folder
 from edge.cameras.replay import ReplayCamera
-from edge.capture import CaptureOptions, capture
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
+from edge.service.capture import CaptureOptions, capture
 
 
 def capture_cli(config: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "edge.cli", "capture", "--config", str(config)]
+    cmd = [sys.executable, "-m", "edge.service.cli", "capture", "--config", str(config)]
     cmd += ["--out", str(out), *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 

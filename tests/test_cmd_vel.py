@@ -11,9 +11,9 @@ import yaml
 from fixtures.broker import Recorder
 
 from devtools.waiting import until
-from edge import cmd_vel, schemas
 from edge.config import MqttConfig, parse_config
-from edge.mqtt import Publisher
+from edge.link import cmd_vel, schemas
+from edge.link.publisher import Publisher
 from edge.types import Command
 
 # ROS 2 common_interfaces: geometry_msgs/msg/Twist is `Vector3 linear`, `Vector3 angular`;

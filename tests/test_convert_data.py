@@ -17,7 +17,7 @@ from convert.data import DataError, load_folder, parse_label_map
 from convert.reference import ROTATIONS, rotated_pointing
 from convert.split import group_split
 from convert.subhih import read_rows
-from edge.crops import crop, read_rgb, square_box
+from edge.model.crops import crop, read_rgb, square_box
 
 
 def test_folder_with_session_subfolders_gives_one_group_per_session(tiny_dataset: Path):

@@ -14,9 +14,9 @@ from convert.data import load_folder
 from convert.evaluate import float_inputs, metrics
 from convert.split import group_split
 from convert.train import encode
-from edge.artifact import read_meta, sha256_file
-from edge.runtime import load_interpreter
-from edge.tflite_model import TFLiteModel
+from edge.model.artifact import read_meta, sha256_file
+from edge.model.runtime import load_interpreter
+from edge.model.tflite_model import TFLiteModel
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import pytest
 from convert.cli import main
 from convert.data import load_folder
 from convert.evaluate import float_inputs
-from edge.tflite_model import TFLiteModel
+from edge.model.tflite_model import TFLiteModel
 
 pytestmark = pytest.mark.slow
 SIZE = 40

@@ -12,7 +12,7 @@ from convert.evaluate import float_inputs, metrics
 from convert.reference import LABELS, build
 from convert.split import group_split
 from convert.train import encode
-from edge.tflite_model import TFLiteModel
+from edge.model.tflite_model import TFLiteModel
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.artifact import sha256_file
-from edge.paths import models_dir
+from edge.config.paths import models_dir
+from edge.model.artifact import sha256_file
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 

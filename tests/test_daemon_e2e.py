@@ -23,8 +23,8 @@ from paho.mqtt.properties import Properties
 
 from devtools.demo import dump_toml
 from devtools.localbroker import free_port
-from edge.config_rules import trained_with
-from edge.paths import models_dir
+from edge.config.paths import models_dir
+from edge.config.rules import trained_with
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 

@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from devtools import fake_picamera2
-from edge import app
 from edge.config import parse_config
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
+from edge.service import app
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.artifact import ModelError
 from edge.config import ConfigError, parse_config
 from edge.hands.decide import Decider, DecisionRule, model_rule, with_overrides
+from edge.model.artifact import ModelError
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 LABELS = ("none", "up", "down", "left", "right", "stop", "fist", "peace")

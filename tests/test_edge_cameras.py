@@ -19,7 +19,7 @@ from edge.cameras.opencv import OpenCVCamera
 from edge.cameras.picamera import Picamera2Camera
 from edge.cameras.replay import ReplayCamera
 from edge.config import CameraConfig
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 
 
 @pytest.fixture(scope="module")

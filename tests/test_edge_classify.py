@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from edge.classify import ImageClassifier, build_classifier
 from edge.config import parse_config
-from edge.crops import read_rgb
-from edge.locate import FixedBoxLocator, crop_region
+from edge.model.crops import read_rgb
+from edge.pipeline.classify import ImageClassifier, build_classifier
+from edge.pipeline.locate import FixedBoxLocator, crop_region
 from edge.types import Frame
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.cli import main
 from edge.config import ConfigError, load_config, parse_config
-from edge.paths import default_model_path
+from edge.config.paths import default_model_path
+from edge.service.cli import main
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from edge.commands import PROFILES, CommandMap
 from edge.config import SafetyConfig, SmoothingConfig
-from edge.safety import SafetyGate
-from edge.smoothing import Smoother
+from edge.pipeline.commands import PROFILES, CommandMap
+from edge.pipeline.safety import SafetyGate
+from edge.pipeline.smoothing import Smoother
 from edge.types import Prediction
 
 LABELS = ("none", "up", "down", "left", "right", "stop", "fist", "peace")

@@ -7,9 +7,10 @@ import sys
 
 SCRIPT = """
 import sys
-import edge.app, edge.cli, devtools.demo, devtools.perf.stages, edge.loop, edge.mqtt
+import edge.service.app, edge.service.cli, edge.pipeline.loop, edge.link.publisher
+import devtools.demo, devtools.perf.stages
 import edge.cameras.replay, edge.cameras.opencv, edge.cameras.picamera
-from edge.classify import build_classifier
+from edge.pipeline.classify import build_classifier
 from edge.config import parse_config
 classifier = build_classifier(parse_config({"model": {"path": sys.argv[1]}}))
 assert classifier.runtime != "tensorflow", classifier.runtime

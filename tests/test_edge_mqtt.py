@@ -10,7 +10,7 @@ from fixtures.broker import Recorder
 
 from devtools.localbroker import LocalBroker, free_port
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 from edge.types import Command
 from subscribers.sim_car import SimCar
 

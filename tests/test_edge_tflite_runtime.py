@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from devtools.scripted import write_sequence
-from edge.artifact import read_meta
+from edge.model.artifact import read_meta
 
 SCRIPT = [(g, 5) for g in ("none", "up", "down", "left", "right", "stop", "fist", "peace")]
 

@@ -15,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devtools.waiting import until
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 from edge.types import Command
 from subscribers.sim_car import SimCar
 

@@ -16,7 +16,7 @@ from fixtures.service import copy_frames, write_config
 
 from devtools.localbroker import LocalBroker
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 
 GESTURE_EDGE = Path(sys.executable).with_name("gesture-edge")
 EX_CONFIG = 78

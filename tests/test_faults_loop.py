@@ -20,13 +20,13 @@ from edge.cameras import EndOfStream
 from edge.cameras.picamera import Picamera2Camera
 from edge.cameras.replay import ReplayCamera
 from edge.clock import SYSTEM_CLOCK, Clock, SteppedClock
-from edge.commands import CommandMap
 from edge.config import SafetyConfig, SmoothingConfig
-from edge.crops import read_rgb
-from edge.loop import DaemonLoop, LoopSettings, Stages
-from edge.safety import SafetyGate
-from edge.smoothing import Smoother
-from edge.stats import Stats
+from edge.model.crops import read_rgb
+from edge.pipeline.commands import CommandMap
+from edge.pipeline.loop import DaemonLoop, LoopSettings, Stages
+from edge.pipeline.safety import SafetyGate
+from edge.pipeline.smoothing import Smoother
+from edge.pipeline.stats import Stats
 from edge.types import Command, Frame, HandRegion, Prediction
 
 LABELS = ("none", "up", "down", "left", "right", "stop", "fist", "peace")
@@ -87,7 +87,7 @@ class Says:
 
 
 class Recorded:
-    """Stands in for edge.mqtt.Publisher: records commands and stats."""
+    """Stands in for edge.link.publisher.Publisher: records commands and stats."""
 
     root = "gesturepilot/test"
     yield_to = None

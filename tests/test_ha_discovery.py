@@ -12,12 +12,12 @@ import pytest
 from fixtures.broker import Recorder
 
 from devtools.localbroker import LocalBroker, free_port
-from edge.artifact import read_meta
-from edge.cli import main
 from edge.config import ConfigError, MqttConfig, parse_config
-from edge.ha_discovery import remove
-from edge.mqtt import Publisher
-from edge.paths import default_model_path
+from edge.config.paths import default_model_path
+from edge.link.ha_discovery import remove
+from edge.link.publisher import Publisher
+from edge.model.artifact import read_meta
+from edge.service.cli import main
 from edge.types import Command
 
 LABELS = read_meta(default_model_path()).labels

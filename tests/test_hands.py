@@ -11,10 +11,10 @@ import pytest
 
 from convert.boxes import background_boxes
 from devtools.fetch import FetchError, ensure_models, extract, models_ok, read_pins
-from edge.crops import crop, read_rgb
 from edge.hands.geometry import Roi, crop_upright, roi_from_landmarks
 from edge.hands.locator import open_locator
 from edge.hands.palm import ssd_anchors
+from edge.model.crops import crop, read_rgb
 from edge.types import Frame
 
 
@@ -169,7 +169,7 @@ def test_config_builds_the_tracker_with_the_models_the_classifier_was_trained_on
     mediapipe_models: Path, subhih_frames
 ):
     from edge.config import parse_config
-    from edge.locate import build_locator
+    from edge.pipeline.locate import build_locator
 
     cfg = parse_config({"locate": {"method": "tracker", "redetect_every": 5}})
     meta = json.loads(Path(cfg.model.path).with_suffix(".json").read_text())

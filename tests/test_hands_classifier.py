@@ -13,7 +13,6 @@ import pytest
 
 from convert.boxes import background_boxes
 from convert.landmarks.evaluate import predict_int8
-from edge.crops import crop, read_rgb, square_box
 from edge.hands.classifier import LandmarkClassifier
 from edge.hands.features import (
     DIRECTION,
@@ -30,7 +29,8 @@ from edge.hands.features import (
     pointing_angle,
     rotate,
 )
-from edge.tflite_model import TFLiteModel
+from edge.model.crops import crop, read_rgb, square_box
+from edge.model.tflite_model import TFLiteModel
 from edge.types import Frame, HandRegion
 
 MOTION = {"up", "down", "left", "right"}

@@ -11,12 +11,12 @@ from convert.handquant import fold_float16, int8_name
 from convert.landmarks.sources import shot_sides
 from convert.subhih import Shot
 from edge.config import parse_config
-from edge.crops import read_rgb
 from edge.hands.geometry import roi_from_landmarks
 from edge.hands.landmark import LandmarkModel
 from edge.hands.palm import PalmDetector
 from edge.hands.tensors import PixelInput
-from edge.runtime import load_interpreter
+from edge.model.crops import read_rgb
+from edge.model.runtime import load_interpreter
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import uuid
 
 from devtools.waiting import until
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 from edge.types import Command
 
 

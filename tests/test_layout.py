@@ -1,4 +1,4 @@
-"""The size rules of edge/ and convert/: modules ≤ 300 lines with a one-line docstring."""
+"""The size rules of edge/ and convert/: modules ≤ 300 lines, each module and package documented."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ def test_every_module_has_a_one_line_docstring() -> None:
         if not doc or "\n" in doc.strip():
             bad.append(str(path.relative_to(REPO)))
     assert not bad, bad
+
+
+def test_every_folder_of_edge_is_a_package_with_a_docstring() -> None:
+    """No namespace folder: each part of edge/ says its one job in its `__init__.py`."""
+    folders = {p.parent for p in MODULES if p.is_relative_to(REPO / "edge")}
+    bare = [str(f.relative_to(REPO)) for f in sorted(folders) if not (f / "__init__.py").is_file()]
+    assert not bare, bare
 
 
 def test_no_module_is_longer_than_300_lines() -> None:

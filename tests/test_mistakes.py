@@ -18,14 +18,14 @@ import pytest
 from convert.cli import build_parser
 from convert.cli import main as convert_main
 from convert.export import Thresholds, publish_if_parity, rejected_path
-from edge.cli import main as edge_main
-from edge.cli import version
-from edge.runtime import (
+from edge.model.runtime import (
     Runtime,
     RuntimeNotFound,
     _import_interpreter,
     _native_chatter_to_debug_log,
 )
+from edge.service.cli import main as edge_main
+from edge.service.cli import version
 
 BIN = Path(sys.executable).parent
 GESTURE_EDGE = BIN / "gesture-edge"
@@ -175,7 +175,7 @@ def test_classify_prints_no_runtime_chatter_by_default(datasets, image_model):
 
 
 def test_only_the_runtimes_info_line_is_hidden_other_stderr_output_passes(capfd, caplog):
-    caplog.set_level("DEBUG", logger="edge.runtime")
+    caplog.set_level("DEBUG", logger="edge.model.runtime")
     with _native_chatter_to_debug_log():
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
         os.write(2, b"WARNING another thread: broker unreachable\n")

@@ -18,17 +18,17 @@ import pytest
 
 from devtools.sequences import NoCamera, Recorder
 from devtools.two_hands import person, two_hand_frames, two_people
-from edge import schemas
-from edge.app import stages
-from edge.classify import build_classifier
-from edge.cli import main
 from edge.clock import SteppedClock
 from edge.config import ConfigError, parse_config
-from edge.locate import build_locator
-from edge.loop import DaemonLoop
+from edge.link import schemas
+from edge.pipeline.classify import build_classifier
+from edge.pipeline.locate import build_locator
+from edge.pipeline.loop import DaemonLoop
+from edge.service.app import stages
+from edge.service.cli import main
 from edge.types import Frame, FrameResult
 
-# What edge.mqtt.Publisher adds to the loop's stats payload (the link's counters).
+# What edge.link.publisher.Publisher adds to the loop's stats payload (the link's counters).
 PUBLISHER_KEYS = {
     "publishes_dropped": 0,
     "commands_dropped_unconfirmed": 0,

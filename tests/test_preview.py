@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from convert.subhih import box_of, read_rows
-from edge.crops import read_rgb
-from edge.preview import BOUNDARY, PreviewServer
+from edge.model.crops import read_rgb
+from edge.service.preview import BOUNDARY, PreviewServer
 from edge.types import Command, Frame, FrameResult, HandRegion, Prediction
 
 LABELS = ("none", "stop")

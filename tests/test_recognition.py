@@ -11,9 +11,9 @@ import pytest
 
 from convert.landmarks.points import Landmarks, hard_views, join
 from convert.landmarks.sources import community, kinivi, source_of, split_of
-from edge.crops import read_rgb
 from edge.hands.classifier import LandmarkClassifier
-from edge.tflite_model import TFLiteModel
+from edge.model.crops import read_rgb
+from edge.model.tflite_model import TFLiteModel
 from edge.types import Frame
 
 MOTION = {"up", "down", "left", "right"}
@@ -110,7 +110,7 @@ def test_the_dangerous_views_of_safe_hands_never_drive(
 def shipped_locator(repo_root: Path, mediapipe_models: Path):
     """The hand locator as the shipped configs run it: the MediaPipe models the model's json
     says its landmarks came from."""
-    from edge.config_rules import trained_with
+    from edge.config.rules import trained_with
     from edge.hands.locator import open_locator
 
     names = trained_with(repo_root / "models" / "gestures-landmarks.tflite")

@@ -16,11 +16,11 @@ from fixtures.broker import Recorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge import schemas
 from edge.clock import SteppedClock
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
-from edge.stats import Stats
+from edge.link import schemas
+from edge.link.publisher import Publisher
+from edge.pipeline.stats import Stats
 from edge.types import Command
 from subscribers.sim_car import SimCar
 
@@ -50,7 +50,7 @@ def test_every_payload_schema_ships_in_the_package_and_is_valid_draft_2020_12(na
 
 def test_the_schema_files_are_package_data_in_pyproject(repo_root):
     text = (repo_root / "pyproject.toml").read_text()
-    assert '"schemas/*.json"' in text
+    assert '"link/schemas/*.json"' in text
 
 
 def test_an_unknown_schema_name_is_a_key_error_naming_the_known_ones():
@@ -173,7 +173,7 @@ def test_everything_the_real_daemon_process_publishes_fits_its_schema(
 ):
     """`gesture-edge run` on replayed real hand crops (image model), cmd_vel on, to the end."""
     from devtools.demo import dump_toml
-    from edge.paths import models_dir
+    from edge.config.paths import models_dir
 
     device = f"schema-d-{uuid.uuid4().hex[:8]}"
     frames = frames_factory("schema", (("up", 10), ("none", 8), ("left", 10)))

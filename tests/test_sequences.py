@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from devtools.sequences import score
-from edge.commands import CommandMap
+from edge.pipeline.commands import CommandMap
 
 
 def test_scoring_counts_reaction_time_apart_from_unasked_motion() -> None:

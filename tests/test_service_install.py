@@ -19,7 +19,7 @@ PREFIX = "opt/gesturepilot"
 def run_edge(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The installed gesture-edge, run by the staged venv's python (its shebang names /opt)."""
     python = root / PREFIX / "venv/bin/python"
-    code = "import sys; from edge.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from edge.service.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([str(python), "-c", code, *args], capture_output=True, text=True, cwd=cwd)
 
 
@@ -183,7 +183,8 @@ def test_the_device_wheel_holds_the_device_and_no_dev_tool(project_wheel) -> Non
     modules = {Path(n).stem for n in names if n.startswith("edge/") and n.endswith(".py")}
     assert not modules & set(DEV_MODULES), modules & set(DEV_MODULES)
     assert not [n for n in names if "fake_" in n and n.startswith("edge/")]
-    assert "edge/cli.py" in names and "edge/hands/classifier.py" in names
+    assert "edge/service/cli.py" in names and "edge/hands/classifier.py" in names
+    assert "edge/link/schemas/command.json" in names  # package data: the payload schemas
 
 
 def test_the_workstation_wheel_holds_convert_and_its_command(repo_root, tmp_path) -> None:

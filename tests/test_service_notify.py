@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from edge.notify import SystemdNotifier
+from edge.service.notify import SystemdNotifier
 from edge.types import Frame, FrameResult
 
 

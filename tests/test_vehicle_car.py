@@ -13,9 +13,9 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from devtools.waiting import until as wait_until
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 from edge.types import Command
-from edge.vehicle import build
+from subscribers.cli import build
 from subscribers.config import parse_vehicle_config
 from subscribers.gpio_car import GpioCar
 

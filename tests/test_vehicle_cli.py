@@ -15,7 +15,7 @@ import pytest
 
 from devtools.waiting import until
 from edge.config import ConfigError, MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 from edge.types import Command
 from subscribers.config import load_vehicle_config, parse_vehicle_config
 

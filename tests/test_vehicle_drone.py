@@ -15,9 +15,9 @@ import pytest
 from devtools.fake_tello import FakeTello, loopback_host
 from devtools.waiting import until as wait_until
 from edge.config import MqttConfig
-from edge.mqtt import Publisher
+from edge.link.publisher import Publisher
 from edge.types import Command
-from edge.vehicle import build
+from subscribers.cli import build
 from subscribers.config import parse_vehicle_config
 from subscribers.drone import Drone, connect_tello
 

@@ -32,7 +32,7 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from edge.config import MqttConfig
-    from edge.mqtt import Publisher
+    from edge.link.publisher import Publisher
     from edge.types import Command
     host, port, device, commands = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
     pub = Publisher(MqttConfig(host=host, port=port, device_id=device, cmd_vel=True))

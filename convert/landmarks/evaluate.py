@@ -20,7 +20,7 @@ from convert.landmarks.sources import source_of
 from edge.hands.classifier import NONE
 from edge.hands.decide import MOTION, SAFE, Decider, DecisionRule, index_reach
 from edge.hands.features import FEATURES, expand
-from edge.tflite_model import TFLiteModel
+from edge.model.tflite_model import TFLiteModel
 
 LOCKBOX_KEYS = (  # what `metrics.lockbox` carries of the int8 scores (DESIGN.md)
     "per_class_recall",

@@ -29,8 +29,8 @@ from devtools.demo import dump_toml
 from devtools.localbroker import LocalBroker
 from devtools.scripted import eval_sessions
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
-from edge.artifact import read_meta
-from edge.paths import default_model_path
+from edge.config.paths import default_model_path
+from edge.model.artifact import read_meta
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -105,7 +105,7 @@ def run(
         config.write_text(dump_toml(cfg))
         probe = Probe(broker.host, broker.port, "gesturepilot/bench")
         pin = ["taskset", "-c", str(core)] if core is not None else []
-        cmd = [*pin, sys.executable, "-m", "edge.cli", "--log-level", "WARNING", "run"]
+        cmd = [*pin, sys.executable, "-m", "edge.service.cli", "--log-level", "WARNING", "run"]
         daemon = subprocess.Popen([*cmd, "--config", str(config)])
         try:
             time.sleep(warmup)

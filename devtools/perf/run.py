@@ -27,7 +27,7 @@ import numpy as np
 from convert.subhih import read_shots
 from devtools.perf import endtoend, report
 from devtools.perf.summary import accuracy_beside, summarize
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 
 log = logging.getLogger("bench")
 

@@ -1,7 +1,7 @@
 """One variant of the device pipeline on the bench's frames, every stage timed.
 
 `python -m devtools.perf.stages --frames F.npy --variant lite --hands int8 --threads 1` prints
-one JSON object. The stages are the daemon's own, built from a config by `edge.app.stages`:
+one JSON object. The stages are the daemon's own, built from a config by `edge.service.app.stages`:
 locator (palm detector and landmark model timed apart, the crop/warp inside the landmark
 step), classifier (features + model + decision), smoothing + commands + safety, and the
 publisher (never connected: its code up to the network, counted as a drop). Run in a
@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from edge.app import stages
-from edge.classify import build_classifier
 from edge.config import LocateConfig, parse_config
-from edge.locate import build_locator
-from edge.loop import DaemonLoop
-from edge.mqtt import Publisher
-from edge.runtime import load_interpreter
+from edge.link.publisher import Publisher
+from edge.model.runtime import load_interpreter
+from edge.pipeline.classify import build_classifier
+from edge.pipeline.locate import build_locator
+from edge.pipeline.loop import DaemonLoop
+from edge.service.app import stages
 from edge.types import Frame
 
 WARMUP = 10

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge.cameras.base import CameraError, EndOfStream
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 from edge.types import Frame
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from edge.paths import models_dir
+from edge.config.paths import models_dir
 
 if TYPE_CHECKING:
     from edge.config import LocateConfig

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge.artifact import ModelError
-from edge.crops import square_box
 from edge.hands import default_landmark_model, default_palm_model
 from edge.hands.decide import Decider, DecisionRule, index_reach, model_rule
 from edge.hands.features import check_recipe, features
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.landmark import HandLandmarks, LandmarkModel
 from edge.hands.palm import PalmDetector
-from edge.tflite_model import TFLiteModel
+from edge.model.artifact import ModelError
+from edge.model.crops import square_box
+from edge.model.tflite_model import TFLiteModel
 from edge.types import Frame, HandRegion, Prediction
 
 if TYPE_CHECKING:

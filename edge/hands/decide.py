@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.artifact import ModelError
+from edge.model.artifact import ModelError
 
 MOTION = ("up", "down", "left", "right")
 SAFE = ("stop", "none", "fist")

@@ -10,7 +10,7 @@ import numpy as np
 
 from edge.hands.geometry import Roi, crop_upright
 from edge.hands.tensors import OutputReader, PixelInput
-from edge.runtime import load_interpreter
+from edge.model.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
 

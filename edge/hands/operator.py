@@ -13,10 +13,9 @@ import numpy as np
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.landmark import HandLandmarks
 from edge.hands.locator import HandLocator, region_from
-from edge.types import Frame, HandRegion
+from edge.types import Classifier, Frame, HandRegion
 
 if TYPE_CHECKING:
-    from edge.classify import Classifier
     from edge.clock import Clock
     from edge.config import Config
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.tflite_model import OutputReader, quantize
+from edge.model.tflite_model import OutputReader, quantize
 
 __all__ = ["OutputReader", "PixelInput"]
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from edge.cameras import Camera, CameraError, EndOfStream
-from edge.classify import Classifier
 from edge.clock import SYSTEM_CLOCK, Clock
-from edge.commands import CommandMap
-from edge.link import Instance
-from edge.locate import Locator
-from edge.safety import SafetyGate
-from edge.smoothing import NONE, Smoother
-from edge.stats import Stats
+from edge.link.probe import Instance
+from edge.pipeline.classify import Classifier
+from edge.pipeline.commands import CommandMap
+from edge.pipeline.locate import Locator
+from edge.pipeline.safety import SafetyGate
+from edge.pipeline.smoothing import NONE, Smoother
+from edge.pipeline.stats import Stats
 from edge.types import Command, Frame, FrameObserver, FrameResult
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ MAX_BACKOFF = 30.0
 
 
 class Sink(Protocol):
-    """Where the loop's messages go: `edge.mqtt.Publisher` (topics under `root`).
+    """Where the loop's messages go: `edge.link.publisher.Publisher` (topics under `root`).
 
     Each publish returns whether it went out; `yield_to` is the earlier daemon that owns this
     device id, once one is seen (the loop then stops without a final stop).

@@ -188,8 +188,8 @@ def add_parser(sub: Any) -> None:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """`ha-remove`: clear the retained discovery configs of the config's device (1 if it fails)."""
-    from edge.artifact import ModelError, read_meta
     from edge.config import load_config
+    from edge.model.artifact import ModelError, read_meta
 
     cfg = load_config(args.config)
     logging.basicConfig(

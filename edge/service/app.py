@@ -9,21 +9,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge.cameras import Camera, build_camera
-from edge.classify import Classifier, build_classifier
 from edge.clock import SYSTEM_CLOCK, Clock
-from edge.commands import CommandMap
 from edge.config import Config
-from edge.locate import Locator, build_locator, follow_operator
-from edge.loop import DaemonLoop, LoopSettings, Sink, Stages
-from edge.mqtt import DuplicateDevice, Publisher
-from edge.notify import SystemdNotifier
-from edge.safety import SafetyGate
-from edge.smoothing import Smoother
-from edge.stats import Stats
+from edge.link.publisher import DuplicateDevice, Publisher
+from edge.pipeline.classify import Classifier, build_classifier
+from edge.pipeline.commands import CommandMap
+from edge.pipeline.locate import Locator, build_locator, follow_operator
+from edge.pipeline.loop import DaemonLoop, LoopSettings, Sink, Stages
+from edge.pipeline.safety import SafetyGate
+from edge.pipeline.smoothing import Smoother
+from edge.pipeline.stats import Stats
+from edge.service.notify import SystemdNotifier
 from edge.types import FrameObserver, FrameResult
 
 if TYPE_CHECKING:
-    from edge.preview import PreviewServer
+    from edge.service.preview import PreviewServer
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         preview: start the MJPEG preview even if `[preview] enabled` is false.
 
     Raises:
-        edge.artifact.ModelError: the model artefact is missing, corrupt or inconsistent.
+        edge.model.artifact.ModelError: the model artefact is missing, corrupt or inconsistent.
         edge.cameras.CameraError: the camera cannot be opened at start.
-        edge.locate.LocatorUnavailable: the configured hand locator is not installed.
+        edge.pipeline.locate.LocatorUnavailable: the configured hand locator is not installed.
         PreviewUnavailable: the preview was asked for but cannot bind its port.
         DuplicateDevice: an earlier daemon publishes under the same device_id (exit 78).
     """
@@ -125,7 +125,7 @@ class _ReadyOnFirstFrame:
 
 
 def _start_preview(cfg: Config, stack: ExitStack) -> PreviewServer:
-    from edge.preview import PreviewServer  # lazily: only when asked for
+    from edge.service.preview import PreviewServer  # lazily: only when asked for
 
     try:
         server = PreviewServer(cfg.preview.host, cfg.preview.port)

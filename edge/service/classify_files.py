@@ -8,18 +8,18 @@ import json
 import logging
 from pathlib import Path
 
-from edge.artifact import ModelError, read_meta
 from edge.cameras import CameraError
 from edge.cameras.replay import image_files
-from edge.classify import Classifier, build_classifier
 from edge.config import Config, load_config, parse_config
-from edge.crops import read_rgb
+from edge.config.paths import default_model_path
 from edge.exits import EX_DATAERR, EX_OK, EX_RUNTIME, EX_USAGE
 from edge.hands.classifier import LandmarkClassifier
 from edge.hands.features import mirror
 from edge.hands.keypoints import KeypointError, read_keypoints, read_label_names
-from edge.locate import Locator, LocatorUnavailable, build_locator, crop_region
-from edge.paths import default_model_path
+from edge.model.artifact import ModelError, read_meta
+from edge.model.crops import read_rgb
+from edge.pipeline.classify import Classifier, build_classifier
+from edge.pipeline.locate import Locator, LocatorUnavailable, build_locator, crop_region
 from edge.types import Frame, HandRegion
 
 log = logging.getLogger("edge")

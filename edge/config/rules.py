@@ -9,9 +9,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from edge.artifact import ModelError, read_meta
-from edge.commands import STOP, CommandMap
-from edge.paths import default_model_path, models_dir
+from edge.config.paths import default_model_path, models_dir
+from edge.config.profiles import STOP, command_for, command_table
+from edge.model.artifact import ModelError, read_meta
 
 # [locate] method = "body": MediaPipe's person detector, body landmarks and hand recrop models.
 BODY_MODELS = ("pose_detection.tflite", "pose_landmark_full.tflite", "hand_recrop.tflite")
@@ -199,7 +199,8 @@ def operator_rules(s: dict[str, Any], errors: list[str]) -> None:
             f"[operator] take_control: {op.take_control!r} is not a label of the model "
             f"(its labels: {', '.join(labels)})"
         )
-    command = CommandMap.from_config(s["commands"]).command_for(op.take_control)
+    cmds = s["commands"]
+    command = command_for(command_table(cmds.profile, cmds.map), op.take_control, cmds.mirror)
     if command not in (None, STOP):
         errors.append(
             f"[operator] take_control: {op.take_control!r} is the command {command!r} "

@@ -9,7 +9,7 @@ MODELS_ENV = "GESTUREPILOT_MODELS_DIR"
 MODEL_ENV = "GESTUREPILOT_MODEL"
 DEFAULT_MODEL_NAME = "gestures-landmarks.tflite"  # beat gestures-image: docs/hands.md
 # A source checkout keeps models/ at the repository root, beside edge/.
-_CHECKOUT_MODELS = Path(__file__).resolve().parents[1] / "models"
+_CHECKOUT_MODELS = Path(__file__).resolve().parents[2] / "models"
 _SYSTEM_MODELS = Path("/usr/share/gesturepilot/models")
 
 

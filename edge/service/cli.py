@@ -12,11 +12,11 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from edge import ha_discovery, vehicle
-from edge.artifact import ModelError
 from edge.config import ConfigError, load_config
 from edge.exits import EX_CONFIG, EX_DATAERR, EX_OK, EX_RUNTIME
-from edge.runtime import RUNTIME_NAMES, RuntimeNotFound
+from edge.link import ha_discovery
+from edge.model.artifact import ModelError
+from edge.model.runtime import RUNTIME_NAMES, RuntimeNotFound
 
 log = logging.getLogger("edge")
 
@@ -68,10 +68,14 @@ def _parser() -> argparse.ArgumentParser:
         help="force a TFLite runtime",
     )
     cap = sub.add_parser("capture", help="record hand crops for training into OUT/LABEL/SESSION/")
-    from edge.capture import add_arguments  # light: its camera and cv2 imports are lazy
+    from edge.service.capture import add_arguments  # light: its camera and cv2 imports are lazy
 
     add_arguments(cap)
-    vehicle.add_parser(sub)  # `subscribe`: the vehicle side (edge.vehicle)
+    # `subscribe`: the vehicle side, whose command lives with the vehicles (subscribers.cli);
+    # the only import of subscribers/ in edge/ (tests/test_import_graph.py)
+    from subscribers.cli import add_parser as add_subscribe
+
+    add_subscribe(sub)
     ha_discovery.add_parser(sub)  # `ha-remove`: clear the Home Assistant discovery configs
     return p
 
@@ -91,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check-config": cmd_check,
         "classify": cmd_classify,
         "capture": cmd_capture,
-        "subscribe": vehicle.cmd_subscribe,
+        "subscribe": cmd_subscribe,
         "ha-remove": ha_discovery.cmd_remove,
     }
     try:
@@ -115,8 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """`check-config`: the config (78 if invalid), then its models, loaded as `run` would (65)."""
-    from edge.classify import build_classifier
-    from edge.locate import LocatorUnavailable, build_locator
+    from edge.pipeline.classify import build_classifier
+    from edge.pipeline.locate import LocatorUnavailable, build_locator
 
     cfg = load_config(args.config)
     _logging(args.log_level or cfg.log.level)
@@ -144,9 +148,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from edge.app import PreviewUnavailable, run  # the daemon's imports are only paid by `run`
     from edge.cameras import CameraError
-    from edge.locate import LocatorUnavailable
+    from edge.pipeline.locate import LocatorUnavailable
+    from edge.service.app import (  # the daemon's imports are only paid by `run`
+        PreviewUnavailable,
+        run,
+    )
 
     cfg = load_config(args.config)
     _logging(args.log_level or cfg.log.level)
@@ -162,7 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
-    from edge import capture  # camera and crops are only paid by `capture`
+    from edge.service import capture  # camera and crops are only paid by `capture`
 
     _logging(args.log_level or "INFO")
     stop = threading.Event()
@@ -170,8 +177,14 @@ def cmd_capture(args: argparse.Namespace) -> int:
     return capture.run(args, stop)
 
 
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    from subscribers.cli import cmd_subscribe as subscribe  # the vehicle side (subscribers/)
+
+    return subscribe(args)
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
-    from edge import classify_files  # image decoding and the hand models only for `classify`
+    from edge.service import classify_files  # image decoding, hand models: only for `classify`
 
     _logging(args.log_level or "WARNING")
     return classify_files.run(args)

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.config_rules import cross_field, map_keys_are_labels, operator_rules, resolve
-from edge.runtime import RUNTIME_NAMES
-from edge.toml_sections import ConfigError as ConfigError  # re-exported: callers catch it here
-from edge.toml_sections import opt as opt
-from edge.toml_sections import parse_sections, read_toml, refuse
+from edge.config.rules import cross_field, map_keys_are_labels, operator_rules, resolve
+from edge.config.sections import ConfigError as ConfigError  # re-exported: callers catch it here
+from edge.config.sections import opt as opt
+from edge.config.sections import parse_sections, read_toml, refuse
+from edge.model.runtime import RUNTIME_NAMES
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,11 @@ class MqttConfig:
     tls_key: str = opt("", path=True)
     username: str = opt("")
     password_env: str = opt("")
-    cmd_vel: bool = opt(False)  # also publish <prefix>/<device_id>/cmd_vel (edge.cmd_vel)
+    cmd_vel: bool = opt(False)  # also publish <prefix>/<device_id>/cmd_vel (edge.link.cmd_vel)
     cmd_vel_linear: float = opt(0.2, 0.0, 10.0)  # m/s: forward / backward
     cmd_vel_vertical: float = opt(0.2, 0.0, 10.0)  # m/s: up / down
     cmd_vel_angular: float = opt(0.5, 0.0, 10.0)  # rad/s: left / right
-    ha_discovery: bool = opt(False)  # Home Assistant discovery configs (edge.ha_discovery)
+    ha_discovery: bool = opt(False)  # Home Assistant discovery configs (edge.link.ha_discovery)
     ha_prefix: str = opt("homeassistant")  # Home Assistant's discovery prefix
     password: str = field(default="", repr=False, metadata={"internal": True})
 

@@ -11,14 +11,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edge.exits import EX_OK, EX_RUNTIME
+from subscribers.config import ADAPTERS, load_vehicle_config
+
 if TYPE_CHECKING:
     from subscribers.base import SafeSubscriber
     from subscribers.config import VehicleConfig
 
-log = logging.getLogger("edge.vehicle")
-
-ADAPTERS = ("sim", "car", "drone")  # subscribers.config.ADAPTERS (kept light: no import here)
-EX_OK, EX_RUNTIME = 0, 1
+log = logging.getLogger(__name__)
 
 
 class AdapterUnavailable(RuntimeError):
@@ -38,8 +38,6 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     Raises:
         ConfigError: the config is invalid (`gesture-edge` exits 78).
     """
-    from subscribers.config import load_vehicle_config
-
     cfg = load_vehicle_config(args.config, args.adapter)
     logging.basicConfig(
         level=args.log_level or cfg.log.level,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from edge.commands import STOP
 from edge.config import SafetyConfig
+from edge.pipeline.commands import STOP
 from edge.types import Command
 
 log = logging.getLogger(__name__)

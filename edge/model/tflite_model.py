@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from edge.artifact import ModelMeta, check_against_tflite, read_meta
 from edge.closing import Closing
-from edge.runtime import load_interpreter
+from edge.model.artifact import ModelMeta, check_against_tflite, read_meta
+from edge.model.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
 

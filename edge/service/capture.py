@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI builds its parser from here: stay light until capture runs
     from edge.cameras import Camera
-    from edge.locate import Locator
+    from edge.pipeline.locate import Locator
     from edge.types import Frame
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def capture(
     """
     import cv2  # here, not at the top: `gesture-edge --help` must not pay for OpenCV
 
-    from edge.crops import crop, square_box
+    from edge.model.crops import crop, square_box
 
     session = opts.session or time.strftime("%Y%m%d-%H%M%S")
     folder = opts.out / opts.label / session
@@ -152,7 +152,7 @@ class _Reader:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `capture` sub-command's options (kept here so edge/cli.py stays small)."""
+    """The `capture` sub-command's options (kept here so edge/service/cli.py stays small)."""
     parser.add_argument("--label", required=True, help="the gesture's class name, e.g. stop")
     parser.add_argument("--count", required=True, type=int, help="how many crops to save")
     parser.add_argument("--out", required=True, type=Path, help="dataset folder (class per dir)")
@@ -171,10 +171,10 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
     Raises:
         edge.config.ConfigError: the config is invalid (the CLI exits 78).
     """
-    from edge.artifact import ModelError, read_meta
     from edge.cameras import CameraError, build_camera
     from edge.config import load_config, parse_config
-    from edge.locate import LocatorUnavailable, build_locator
+    from edge.model.artifact import ModelError, read_meta
+    from edge.pipeline.locate import LocatorUnavailable, build_locator
 
     cfg = load_config(args.config) if args.config else parse_config({})
     try:

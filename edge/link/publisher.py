@@ -17,12 +17,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge import cmd_vel
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.closing import Started
 from edge.config import MqttConfig
-from edge.ha_discovery import HaDiscovery
-from edge.link import ConnectionProblems, DuplicateDevice, Instance, LinkProbe, send_at_once
+from edge.link import cmd_vel
+from edge.link.ha_discovery import HaDiscovery
+from edge.link.probe import ConnectionProblems, DuplicateDevice, Instance, LinkProbe, send_at_once
 from edge.types import Command
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Publisher(Started):
     The Last Will (`status=offline`, retained) is set before connecting; `status=online` is
     published (retained) on every successful connect. Commands, gesture and stats go at QoS 0
     with a Message Expiry (paho re-sends unacknowledged QoS>0 messages after a reconnect, late),
-    and only while the link is confirmed (edge.link): a publish while disconnected or while
+    and only while the link is confirmed (edge.link.probe): a publish while disconnected or while
     the broker does not answer is a counted no-op, so nothing stale is queued or written into a
     dead socket. Each run connects with its own client id, so a second daemon with the same
     `device_id` cannot kick this one off; it is detected instead (`duplicate`, `yield_to`).
@@ -143,7 +143,7 @@ class Publisher(Started):
             return
         self.problems.clear()
         self.link.acked()
-        client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link)
+        client.subscribe(self.topic("link"), qos=0)  # duplicate device ids (edge.link.probe)
         self.link.announce()  # at once: a daemon already there hears of this one
         client.publish(self.topic("status"), ONLINE, qos=self.cfg.qos, retain=True)
         if self._ha is not None:  # configs on every connect, and on every HA birth message

@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edge.artifact import ModelError
-from edge.crops import crop, prepare, square_box
-from edge.tflite_model import TFLiteModel
+from edge.model.artifact import ModelError
+from edge.model.crops import crop, prepare, square_box
+from edge.model.tflite_model import TFLiteModel
+from edge.types import Classifier as Classifier  # re-exported: its home is edge.types
 from edge.types import Frame, HandRegion, Prediction
 
 if TYPE_CHECKING:
     from edge.config import Config
 
 log = logging.getLogger(__name__)
-
-
-class Classifier(Protocol):
-    """Names the gesture in a hand region.
-
-    `labels` are the loaded model's, in output order; `runtime` names the TFLite runtime it runs
-    on; `crop_margin` is the margin its crops add around a region (the fixed box takes it off).
-    """
-
-    labels: tuple[str, ...]
-    runtime: str
-    crop_margin: float
-
-    def classify(self, frame: Frame, region: HandRegion) -> Prediction: ...
-
-    def close(self) -> None: ...
 
 
 def to_prediction(probs: np.ndarray, labels: tuple[str, ...], ts: float) -> Prediction:
@@ -65,8 +50,8 @@ def build_classifier(cfg: Config) -> Classifier:
     """Load `[model] path` once and wrap it by its json `kind`.
 
     Raises:
-        edge.artifact.ModelError: the artefact is missing, corrupt, or json and tflite disagree.
-        edge.runtime.RuntimeNotFound: no TFLite runtime is installed.
+        ModelError: the artefact is missing, corrupt, or json and tflite disagree.
+        RuntimeNotFound (edge.model.runtime): no TFLite runtime is installed.
     """
     runtime = None if cfg.model.runtime == "auto" else cfg.model.runtime
     try:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from edge.artifact import ModelError
+from edge.model.artifact import ModelError
 from edge.types import Frame, HandRegion
 
 if TYPE_CHECKING:
-    from edge.classify import Classifier
     from edge.clock import Clock
     from edge.config import Config
+    from edge.pipeline.classify import Classifier
 
 
 class Locator(Protocol):
@@ -86,7 +86,7 @@ def build_locator(cfg: Config, crop_margin: float = 0.0) -> Locator:
 
     Raises:
         LocatorUnavailable: a detector/tracker was asked for but edge.hands is not installed.
-        edge.artifact.ModelError: a hand model cannot be loaded (truncated, not a TFLite file).
+        ModelError: a hand model cannot be loaded (truncated, not a TFLite file).
     """
     loc = cfg.locate
     if loc.method == "fixed":

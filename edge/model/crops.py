@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.artifact import InputSpec
+from edge.model.artifact import InputSpec
 
 
 def square_box(
