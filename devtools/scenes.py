@@ -12,7 +12,10 @@ combined by the "which hand drives" rule (edge.choose), as `gesture-edge run` do
   accuracy, per-class recall, unasked motions (a stop/fist/none frame read as a motion) and the
   driving hand's size in pixels;
 - resting hands: frames where the body model saw the second hand in view and resting, read by
-  each variant (does the resting hand take over?), and frames with no raised hand at all.
+  each variant (does the resting hand take over?);
+- sequences: scripted runs of consecutive frames of each asked gesture (the other hand resting in
+  view on most of them) replayed through the daemon's stages (devtools.sequences: smoother,
+  safety gate, the car's state) at k = 1 and 3, scored as the robot feels them.
 
 No threshold or option was chosen on these frames: they are an evaluation set only.
 """
@@ -33,19 +36,34 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.choose import choose
-from edge.classify import Classifier, build_classifier
-from edge.commands import STOP, CommandMap
+from devtools.sequences import replay, score, summary
+from edge.pipeline.choose import choose
+from edge.pipeline.classify import Classifier, build_classifier
+from edge.pipeline.commands import STOP, CommandMap
 from edge.config import Config, load_config
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 from edge.hands.body.locator import BodyLocator
 from edge.hands.locator import HandLocator
-from edge.locate import build_locator
+from edge.pipeline.locate import build_locator
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
 
 SCALES = (1.0, 1.5, 2.0, 3.0, 4.0)
+SEQUENCE_SCALES = (1.0, 3.0)
+# Runs long enough for the smoother and the 0.5 s reaction allowance; `up` is candir's one motion.
+SCRIPT: tuple[tuple[str, int], ...] = (
+    ("none", 10),
+    ("up", 15),
+    ("stop", 10),
+    ("up", 15),
+    ("none", 10),
+    ("fist", 10),
+    ("up", 15),
+    ("peace", 10),
+    ("up", 15),
+    ("stop", 10),
+)
 VARIANTS = {"tracker": "tracker", "body": "body"}  # name -> [locate] method
 
 
@@ -183,12 +201,69 @@ def resting_tables(cfg: Config, shots: list[Shot], idx: list[int]) -> dict[str, 
     return out
 
 
+def scripted(shots: list[Shot], seed: int) -> tuple[list[str], list[Path]]:
+    """A run of consecutive frames (file name order) of each scripted gesture, from a random
+    start per run."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[Shot]] = defaultdict(list)
+    for shot in shots:
+        if shot.kind == "hand":
+            by_label[shot.label].append(shot)
+    truth: list[str] = []
+    paths: list[Path] = []
+    for label, count in SCRIPT:
+        pool = sorted(by_label[label], key=lambda s: s.path)
+        run = as_video(pool, int(rng.integers(0, len(pool))), count)
+        truth += [label] * count
+        paths += [s.path for s in run]
+    return truth, paths
+
+
+def thumb(path: Path) -> np.ndarray:
+    """A 32x24 grey thumbnail: frames of one video look alike at this size."""
+    grey = cv2.cvtColor(read_rgb(str(path)), cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (32, 24), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+
+
+def as_video(pool: list[Shot], start: int, count: int) -> list[Shot]:
+    """`count` frames from `start` on, each the unused frame that looks most like the last one:
+    the file names carry no video or time, so this puts a video's frames back next to each
+    other (a camera sees a person move a little between frames, not jump between rooms)."""
+    thumbs = np.stack([thumb(s.path) for s in pool])
+    order, left = [start], set(range(len(pool))) - {start}
+    while len(order) < count and left:
+        cand = sorted(left)
+        dist = np.abs(thumbs[cand] - thumbs[order[-1]]).mean(axis=1)
+        order.append(cand[int(np.argmin(dist))])
+        left.discard(order[-1])
+    return [pool[i] for i in order]
+
+
+def sequences(cfg: Config, shots: list[Shot], seeds: int, fps: float) -> dict[str, Any]:
+    """Each variant's scripted sequences at each k in SEQUENCE_SCALES (see the module doc)."""
+    commands = CommandMap.from_config(cfg.commands)
+    cases = [scripted(shots, seed) for seed in range(seeds)]
+    out: dict[str, Any] = {}
+    for name, method in VARIANTS.items():
+        vcfg = dataclasses.replace(cfg, locate=dataclasses.replace(cfg.locate, method=method))
+        for k in SEQUENCE_SCALES:
+            runs = {}
+            for seed, (truth, paths) in enumerate(cases):
+                frames = [shrink(read_rgb(str(p)), k) for p in paths]
+                runs[f"seed{seed}"] = score(truth, replay(vcfg, frames, fps), commands, fps, 0.5)
+            out[f"{name}_k{k:g}"] = {"total": summary(runs), "runs": runs}
+            log.info("sequences %s k=%s: %s", name, k, out[f"{name}_k{k:g}"]["total"])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--config", type=Path, default=Path("configs/car.toml"))
     p.add_argument("--every", type=int, default=3, help="every n-th frame of each class")
     p.add_argument("--scales", type=float, nargs="+", default=list(SCALES))
+    p.add_argument("--seeds", type=int, default=8, help="scripted sequences per variant and k")
+    p.add_argument("--fps", type=float, default=10.0)
     p.add_argument("--out", type=Path, default=Path("models/scenes.json"))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -197,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result = evaluate(cfg, shots, tuple(args.scales))
     result["resting"] = resting_tables(cfg, shots, result.pop("resting_frames"))
+    result["sequences"] = sequences(cfg, shots, args.seeds, args.fps)
     result.update(
         config=str(args.config),
         frames={k: v for k, v in sorted(Counter(f"{s.kind}/{s.label}" for s in shots).items())},

@@ -68,7 +68,8 @@ class FrameResult:
     """Everything the loop decided about one frame, handed to observers (preview, watchdog).
 
     `gesture` is the smoothed gesture (None while nothing is held); `command` is what was
-    published for this frame, if anything.
+    published for this frame, if anything. `regions` are every raised hand read; `region` is
+    the one that drives (edge.pipeline.choose; None when none does or two hands conflict).
     """
 
     frame: Frame
@@ -79,6 +80,7 @@ class FrameResult:
     command: Command | None
     fps: float
     state: str = "running"
+    regions: tuple[HandRegion, ...] = ()
 
 
 class FrameObserver(Protocol):

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.choose import choose
-from edge.commands import CommandMap
+from edge.pipeline.choose import choose
+from edge.pipeline.commands import CommandMap
 from edge.config import load_config
-from edge.crops import read_rgb
+from edge.model.crops import read_rgb
 from edge.types import Frame, Prediction
 
 LABELS = ("none", "up", "down", "left", "right", "stop", "fist", "peace")
@@ -77,8 +77,8 @@ def candir(datasets: Path, source_class: str, count: int) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def body_stages(repo_root: Path, mediapipe_models: Path):
-    from edge.classify import build_classifier
-    from edge.locate import build_locator
+    from edge.pipeline.classify import build_classifier
+    from edge.pipeline.locate import build_locator
 
     cfg = load_config(repo_root / "configs" / "car.toml")
     cfg = dataclasses.replace(cfg, locate=dataclasses.replace(cfg.locate, method="body"))

@@ -19,6 +19,10 @@ class Locator(Protocol):
 
     def locate(self, frame: Frame) -> HandRegion | None: ...
 
+    def locate_all(self, frame: Frame) -> list[HandRegion]:
+        """Every raised hand to read (at most two; one for locators that follow one hand)."""
+        ...
+
     def in_view(self) -> dict[str, Any]:
         """What the locator knows of the hands in view, for the stats payload (may be empty)."""
         ...
@@ -65,6 +69,9 @@ class FixedBoxLocator:
             fx0, fy0, fx1, fy1 = self._box
             box = (fx0 * w, fy0 * h, fx1 * w, fy1 * h)
         return HandRegion(box=inner_box(box, self._margin))
+
+    def locate_all(self, frame: Frame) -> list[HandRegion]:
+        return [self.locate(frame)]
 
     def in_view(self) -> dict[str, Any]:
         return {}  # a fixed box does not know how many hands there are

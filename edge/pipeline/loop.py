@@ -1,4 +1,4 @@
-"""The per-frame loop: frame -> region -> prediction -> smoothed gesture -> command -> publish."""
+"""The per-frame loop: frame -> raised hands -> the one that drives -> smoothed -> command -> publish."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from edge.clock import SYSTEM_CLOCK, Clock
 from edge.link.probe import Instance
 from edge.pipeline.classify import Classifier
 from edge.pipeline.commands import CommandMap
+from edge.pipeline.choose import choose
 from edge.pipeline.locate import Locator
 from edge.pipeline.safety import SafetyGate
 from edge.pipeline.smoothing import NONE, Smoother
@@ -119,9 +120,12 @@ class DaemonLoop:
         s = self.s
         now = s.clock.monotonic() if now is None else now
         t0 = time.perf_counter()
-        region = s.locator.locate(frame)
+        regions = s.locator.locate_all(frame)
         t1 = time.perf_counter()
-        prediction = s.classifier.classify(frame, region) if region is not None else None
+        choice = choose([s.classifier.classify(frame, r) for r in regions], s.commands)
+        prediction = choice.prediction
+        region = regions[choice.hand] if choice.hand is not None else None
+        s.stats.hand(region.size if region is not None else None, len(regions))
         t2 = time.perf_counter()
         smoothed = s.smoother.update(prediction)
         command = s.commands.command_for(smoothed.gesture)
@@ -145,6 +149,7 @@ class DaemonLoop:
             frame=frame,
             region=region,
             prediction=prediction,
+            regions=tuple(regions),
             gesture=None if smoothed.gesture == NONE else smoothed.gesture,
             confidence=smoothed.confidence,
             command=out[-1] if out else None,

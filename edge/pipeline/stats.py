@@ -31,6 +31,12 @@ class Stats:
         self._times: dict[str, deque[float]] = {s: deque(maxlen=window) for s in STAGES}
         self._frame_clock: deque[float] = deque(maxlen=window)
         self._last_index: int | None = None
+        self._hand_px: float | None = None
+        self._raised = 0
+
+    def hand(self, size: float | None, raised: int) -> None:
+        """The driving hand's size in frame pixels (None: no hand drives) and the raised hands."""
+        self._hand_px, self._raised = size, raised
 
     def record(self, index: int, stages: dict[str, float]) -> None:
         """One processed frame: its camera index and seconds spent per stage."""
@@ -69,5 +75,7 @@ class Stats:
             "latency_ms": self.latency_ms(),
             "uptime": round(time.monotonic() - self.started, 1),
             "cpu_temp": cpu_temp(),
+            "hands_read": self._raised,
+            "hand_px": None if self._hand_px is None else round(self._hand_px, 1),
             **extra,
         }

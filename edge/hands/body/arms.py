@@ -17,7 +17,7 @@ import numpy as np
 from edge.hands.body.pose import ELBOW, HIP, INDEX, PINKY, SHOULDER, WRIST, Body
 from edge.hands.geometry import Roi, angle_between, crop_upright, transform
 from edge.hands.tensors import OutputReader, PixelInput
-from edge.runtime import load_interpreter
+from edge.model.runtime import load_interpreter
 
 SIDES = ("left", "right")  # the person's own left and right
 RAISED_SLACK = 0.25

@@ -29,12 +29,14 @@ class BodyOptions:
 
     `pose_every`: frames between body landmark runs while a person is followed (the raised /
     resting call and a new hand's region come from it; hands are tracked in between).
+    `idle_every`: the same while the person holds no hand up.
     `redetect_every`: frames between person detections when nobody is in view (the palm
     detector finds close hands meanwhile).
     """
 
     pose_every: int = 10
-    redetect_every: int = 10
+    idle_every: int = 3
+    redetect_every: int = 30
     min_pose_score: float = 0.5
     max_hands: int = 2
 
@@ -89,33 +91,53 @@ class BodyLocator(Closing):
     def locate_all(self, frame: Frame) -> list[HandRegion]:
         """Every raised hand in view (at most `max_hands`), each with its side when known."""
         image = frame.image
-        lost = not self._followed
-        if self._since_pose >= (self.opts.redetect_every if lost else self.opts.pose_every):
-            self._look_at_body(image)
         self._since_pose += 1
+        if self._since_pose >= self._due():
+            self._look_at_body(image)
         if self._person is None:
             return self._close(frame)
         self._close_up = False
+        found = self._read(image, self._followed)
+        if len(found) < len(self._followed) and self._since_pose > 0:
+            # A raised hand went missing: look at the body again in this frame (the person
+            # may have lowered it, moved, or the hand left its tracked region).
+            self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
+            self._look_at_body(image)
+            if self._person is None:
+                return self._close(frame)
+            new = [h for h in self._followed if h.side not in {r.side for r in found}]
+            found += self._read(image, new)
+        self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
+        return found
+
+    def _due(self) -> float:
+        """Frames between body runs: a followed person's cadence (`idle_every` while they hold
+        no hand up, so a hand being raised is seen at once); with nobody in view, every
+        other frame (the palm detector takes the others), or `redetect_every` while the
+        close-up path follows a hand."""
+        if self._person is not None:
+            return self.opts.pose_every if self._followed else self.opts.idle_every
+        return self.opts.redetect_every if self._close_up else 2
+
+    def _read(self, image: np.ndarray, hands: list[_Hand]) -> list[HandRegion]:
+        """The landmark model on each followed hand; a hand it still sees moves its region."""
         found = []
-        for hand in self._followed:
+        for hand in hands:
             marks = self.hands.landmarks.run(image, hand.roi)
             if marks.presence < self.hands.min_presence:
                 continue
             hand.roi = roi_from_landmarks(marks.points)
-            region = region_from(marks, image.shape)
-            found.append(dataclasses.replace(region, side=hand.side))
-        if len(found) < len(self._followed):
-            self._followed = [h for h in self._followed if any(r.side == h.side for r in found)]
-            self._since_pose = math.inf  # a raised hand went missing: look at the body again
+            found.append(dataclasses.replace(region_from(marks, image.shape), side=hand.side))
         return found
 
     def _look_at_body(self, image: np.ndarray) -> None:
+        """Run the body model on the followed person, or find one; update the raised hands."""
         self._since_pose = 0
-        if self._person is None:
+        body = self._pose(image, self._person) if self._person is not None else None
+        if body is None:  # nobody followed, or the person was lost: find one in this frame
             people = self.detector.detect(image)
-            self._person = people[0] if people else None
-        body = self.pose.run(image, self._person) if self._person is not None else None
-        if body is None or body.score < self.opts.min_pose_score:
+            body = self._pose(image, people[0]) if people else None
+        if body is None:
             self._person, self.body, self.arms, self._followed = None, None, [], []
             return
         self.body, self._person = body, body.next_roi
@@ -130,6 +152,10 @@ class BodyLocator(Closing):
             roi = old.roi if near and old is not None else self.recrop.refine(image, arm.roi)
             followed.append(_Hand(arm.side, roi))
         self._followed = followed
+
+    def _pose(self, image: np.ndarray, roi: Roi) -> Body | None:
+        body = self.pose.run(image, roi)
+        return body if body.score >= self.opts.min_pose_score else None
 
     def _close(self, frame: Frame) -> list[HandRegion]:
         """Nobody in view: the palm detector path (one hand, as HandLocator)."""

@@ -11,7 +11,7 @@ import numpy as np
 from edge.hands.geometry import Roi, angle_between, crop_upright, letterbox
 from edge.hands.palm import SCORE_CLIP, ssd_anchors, weighted_nms
 from edge.hands.tensors import OutputReader, PixelInput
-from edge.runtime import load_interpreter
+from edge.model.runtime import load_interpreter
 
 log = logging.getLogger(__name__)
 

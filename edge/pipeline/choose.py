@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.commands import STOP, CommandMap
+from edge.pipeline.commands import STOP, CommandMap
 from edge.types import Prediction
 
 HALTS = ("stop", "fist")
