@@ -1,21 +1,21 @@
-"""`make eval-scenes`: what a car's camera sees - the driver 1.5-4 m away, the other hand in view.
+"""`make eval-scenes`: what a car's camera sees - the driver 1.5-6 m away, the other hand in view.
 
 Real frames of people the shipped classifier never trained on (candir-gestures: three people,
 two rooms; its `hand/` frames hold the driver about 1.5 m away, upper body in view, one hand
 raised and the other hanging or resting, often in view; `body/no_class` the whole person about
-4 m away with idle hands). Each frame is read on its own (locator reset) by the daemon's stages
-built from `configs/car.toml` with `[locate] method` set per variant, the raised hands' readings
-combined by the "which hand drives" rule (edge.choose), as `gesture-edge run` does per frame.
+4 m away with idle hands). Variants: today's palm tracker, the body path on the small stream,
+and the body path cutting hands from a stream twice as large (a Pi camera's `main` beside
+`lores`, `[camera] full_scale = 2`).
 
-- distance: every frame shrunk by k (1, 1.5, 2, 3, 4) into a canvas of its own size (border
-  pixels repeated, so no second person appears), as if the person stood k times farther away;
-  accuracy, per-class recall, unasked motions (a stop/fist/none frame read as a motion) and the
-  driving hand's size in pixels;
-- resting hands: frames where the body model saw the second hand in view and resting, read by
-  each variant (does the resting hand take over?);
-- sequences: scripted runs of consecutive frames of each asked gesture (the other hand resting in
-  view on most of them) replayed through the daemon's stages (devtools.sequences: smoother,
-  safety gate, the car's state) at k = 1 and 3, scored as the robot feels them.
+- frames: each frame read on its own (locator reset) by the stages built from `configs/car.toml`,
+  the raised hands' readings combined by the which-hand-drives rule (edge.pipeline.choose), at
+  k = 1, 1.5, 2, 3, 4 (the frame shrunk k times into a canvas of its own size, border pixels
+  repeated, as if the person stood k times farther away): accuracy, per-class recall, unasked
+  motions (a stop/fist/none frame read as a motion) and the driving hand's size in pixels;
+- resting: the same on the frames where the body model saw a second, resting hand in view;
+- sequences: scripted runs of each asked gesture (frames put back in video order, the other hand
+  resting in view on most of them) replayed through the daemon's own loop, smoother and safety
+  gate (devtools.sequences) at k = 1 and 3, scored as the car feels them.
 
 No threshold or option was chosen on these frames: they are an evaluation set only.
 """
@@ -30,6 +30,8 @@ import logging
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +39,13 @@ import cv2
 import numpy as np
 
 from devtools.sequences import replay, score, summary
+from edge.config import Config, load_config
+from edge.hands.body.locator import BodyLocator
+from edge.hands.locator import HandLocator
+from edge.model.crops import read_rgb
 from edge.pipeline.choose import choose
 from edge.pipeline.classify import Classifier, build_classifier
 from edge.pipeline.commands import STOP, CommandMap
-from edge.config import Config, load_config
-from edge.model.crops import read_rgb
-from edge.hands.body.locator import BodyLocator
-from edge.hands.locator import HandLocator
 from edge.pipeline.locate import build_locator
 from edge.types import Frame
 
@@ -51,7 +53,9 @@ log = logging.getLogger(__name__)
 
 SCALES = (1.0, 1.5, 2.0, 3.0, 4.0)
 SEQUENCE_SCALES = (1.0, 3.0)
-# Runs long enough for the smoother and the 0.5 s reaction allowance; `up` is candir's one motion.
+# name -> ([locate] method, [camera] full_scale)
+VARIANTS = {"tracker": ("tracker", 1), "body": ("body", 1), "body_full": ("body", 2)}
+# Runs long enough for the smoother and the 0.5 s reaction allowance; `up` is candir's motion.
 SCRIPT: tuple[tuple[str, int], ...] = (
     ("none", 10),
     ("up", 15),
@@ -64,7 +68,6 @@ SCRIPT: tuple[tuple[str, int], ...] = (
     ("up", 15),
     ("stop", 10),
 )
-VARIANTS = {"tracker": "tracker", "body": "body"}  # name -> [locate] method
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,33 +91,63 @@ def candir_shots(datasets: Path, every: int) -> list[Shot]:
     return [s for k in sorted(by_class) for s in sorted(by_class[k], key=lambda s: s.path)[::every]]
 
 
-def shrink(image: np.ndarray, k: float) -> np.ndarray:
-    """`image` k times smaller, centred in a canvas of its own size (edge pixels repeated)."""
-    if k == 1:
-        return image
+def shrink(image: np.ndarray, k: float, canvas: int = 1) -> np.ndarray:
+    """`image` k times smaller, centred in a canvas `canvas` times its size (border pixels
+    repeated, so no second person appears)."""
     h, w = image.shape[:2]
-    nw, nh = round(w / k), round(h / k)
+    if k == canvas == 1:
+        return image
+    nw, nh = round(w * canvas / k), round(h * canvas / k)
     small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
-    top, left = (h - nh) // 2, (w - nw) // 2
-    return cv2.copyMakeBorder(small, top, h - nh - top, left, w - nw - left, cv2.BORDER_REPLICATE)
+    ch, cw = h * canvas, w * canvas
+    top, left = (ch - nh) // 2, (cw - nw) // 2
+    return cv2.copyMakeBorder(small, top, ch - nh - top, left, cw - nw - left, cv2.BORDER_REPLICATE)
 
 
-@dataclasses.dataclass
+def scene(image: np.ndarray, k: float, full_scale: int) -> Frame:
+    """What a camera sees of the person k times farther away: the small stream, and with
+    `full_scale` > 1 the same scene that many times larger as `full` (only where k >=
+    full_scale: nearer, the large stream would hold upscaled pixels, no more detail)."""
+    if full_scale == 1 or k < full_scale:
+        return Frame(shrink(image, k), 0.0)
+    full = shrink(image, k, full_scale)
+    h, w = image.shape[:2]
+    return Frame(cv2.resize(full, (w, h), interpolation=cv2.INTER_AREA), 0.0, full=full)
+
+
+def variant_config(cfg: Config, method: str) -> Config:
+    """`cfg` with `[locate] method` set."""
+    return dataclasses.replace(cfg, locate=dataclasses.replace(cfg.locate, method=method))
+
+
+@contextmanager
+def variant(cfg: Config, method: str) -> Iterator[tuple[HandLocator | BodyLocator, Classifier]]:
+    """The locator and classifier `gesture-edge run` builds for `method`, closed after."""
+    vcfg = variant_config(cfg, method)
+    classifier = build_classifier(vcfg)
+    locator = build_locator(vcfg, classifier.crop_margin)
+    assert isinstance(locator, HandLocator | BodyLocator)
+    try:
+        yield locator, classifier
+    finally:
+        locator.close()
+        classifier.close()
+
+
+@dataclasses.dataclass(frozen=True)
 class Reading:
     """What one variant made of one frame."""
 
     label: str
-    hands: int  # raised hands read
     size: float | None  # the driving hand's size in px
-    resting_in_view: bool  # body variant: the body model saw a resting hand in view
+    resting_in_view: bool  # body variants: the body model saw a resting hand in view
 
 
 def read_frame(
-    locator: HandLocator | BodyLocator, classifier: Classifier, commands: CommandMap, image: Any
+    locator: HandLocator | BodyLocator, classifier: Classifier, commands: CommandMap, frame: Frame
 ) -> Reading:
     """The gesture the rule lets drive for a frame read on its own."""
     locator.reset()
-    frame = Frame(image, 0.0)
     regions = locator.locate_all(frame)
     choice = choose([classifier.classify(frame, r) for r in regions], commands)
     label = choice.prediction.label if choice.prediction is not None else "none"
@@ -122,7 +155,7 @@ def read_frame(
     resting = isinstance(locator, BodyLocator) and any(
         a.visible and not a.raised for a in locator.arms
     )
-    return Reading(label, len(regions), driving.size if driving else None, resting)
+    return Reading(label, driving.size if driving else None, resting)
 
 
 def tally(shots: list[Shot], readings: list[Reading], commands: CommandMap) -> dict[str, Any]:
@@ -134,9 +167,8 @@ def tally(shots: list[Shot], readings: list[Reading], commands: CommandMap) -> d
         recall[shot.label][0] += r.label == shot.label
         recall[shot.label][1] += 1
         confusion[f"{shot.label}->{r.label}"] += 1
-        asked = commands.command_for(shot.label)
         got = commands.command_for(r.label)
-        unasked += got not in (None, STOP) and got != asked
+        unasked += got not in (None, STOP) and got != commands.command_for(shot.label)
     sizes = [r.size for r in readings if r.size is not None]
     return {
         "frames": len(shots),
@@ -148,75 +180,31 @@ def tally(shots: list[Shot], readings: list[Reading], commands: CommandMap) -> d
     }
 
 
-def evaluate(cfg: Config, shots: list[Shot], scales: tuple[float, ...]) -> dict[str, Any]:
-    """Every variant at every k (see the module doc)."""
+def frames_table(cfg: Config, shots: list[Shot], scales: tuple[float, ...]) -> dict[str, Any]:
+    """Every variant at every k, and each on the frames with a resting hand in view."""
     commands = CommandMap.from_config(cfg.commands)
-    out: dict[str, Any] = {}
     images = [read_rgb(str(s.path)) for s in shots]
-    resting_idx: list[int] = []
-    for name, method in VARIANTS.items():
-        vcfg = dataclasses.replace(cfg, locate=dataclasses.replace(cfg.locate, method=method))
-        classifier = build_classifier(vcfg)
-        locator = build_locator(vcfg, classifier.crop_margin)
-        assert isinstance(locator, HandLocator | BodyLocator)
-        started = time.perf_counter()
-        out[name] = {"by_scale": {}}
-        try:
+    out: dict[str, Any] = {}
+    resting: list[int] = []
+    for name, (method, full_scale) in VARIANTS.items():
+        started, runs = time.perf_counter(), 0
+        out[name] = {"method": method, "full_scale": full_scale, "by_scale": {}}
+        with variant(cfg, method) as (locator, classifier):
             for k in scales:
-                readings = [
-                    read_frame(locator, classifier, commands, shrink(im, k)) for im in images
-                ]
-                out[name]["by_scale"][str(k)] = tally(shots, readings, commands)
-                log.info("%s k=%s: %s", name, k, out[name]["by_scale"][str(k)]["accuracy"])
+                frames = (scene(im, k, full_scale) for im in images)
+                readings = [read_frame(locator, classifier, commands, f) for f in frames]
+                runs += len(readings)
+                out[name]["by_scale"][f"{k:g}"] = tally(shots, readings, commands)
+                log.info("%s k=%s: %s", name, k, out[name]["by_scale"][f"{k:g}"]["accuracy"])
                 if k == 1 and name == "body":
-                    resting_idx = [i for i, r in enumerate(readings) if r.resting_in_view]
-                    out[name]["resting_in_view"] = len(resting_idx)
-        finally:
-            locator.close()
-            classifier.close()
-        out[name]["ms_per_frame"] = round(
-            (time.perf_counter() - started) * 1e3 / (len(images) * len(scales)), 1
-        )
-    return {"variants": out, "resting_frames": resting_idx}
-
-
-def resting_tables(cfg: Config, shots: list[Shot], idx: list[int]) -> dict[str, dict[str, Any]]:
-    """Each variant on the frames where a resting hand was in view beside the raised one."""
-    commands = CommandMap.from_config(cfg.commands)
-    sub = [shots[i] for i in idx]
-    out = {}
-    for name, method in VARIANTS.items():
-        vcfg = dataclasses.replace(cfg, locate=dataclasses.replace(cfg.locate, method=method))
-        classifier = build_classifier(vcfg)
-        locator = build_locator(vcfg, classifier.crop_margin)
-        assert isinstance(locator, HandLocator | BodyLocator)
-        try:
-            readings = [
-                read_frame(locator, classifier, commands, read_rgb(str(s.path))) for s in sub
-            ]
-        finally:
-            locator.close()
-            classifier.close()
-        out[name] = tally(sub, readings, commands)
+                    resting = [i for i, r in enumerate(readings) if r.resting_in_view]
+            sub = [shots[i] for i in resting]
+            if sub:
+                again = [scene(images[i], 1.0, full_scale) for i in resting]
+                got = [read_frame(locator, classifier, commands, f) for f in again]
+                out[name]["resting_in_view"] = tally(sub, got, commands)
+        out[name]["ms_per_frame"] = round((time.perf_counter() - started) * 1e3 / runs, 1)
     return out
-
-
-def scripted(shots: list[Shot], seed: int) -> tuple[list[str], list[Path]]:
-    """A run of consecutive frames (file name order) of each scripted gesture, from a random
-    start per run."""
-    rng = np.random.default_rng(seed)
-    by_label: dict[str, list[Shot]] = defaultdict(list)
-    for shot in shots:
-        if shot.kind == "hand":
-            by_label[shot.label].append(shot)
-    truth: list[str] = []
-    paths: list[Path] = []
-    for label, count in SCRIPT:
-        pool = sorted(by_label[label], key=lambda s: s.path)
-        run = as_video(pool, int(rng.integers(0, len(pool))), count)
-        truth += [label] * count
-        paths += [s.path for s in run]
-    return truth, paths
 
 
 def thumb(path: Path) -> np.ndarray:
@@ -239,17 +227,34 @@ def as_video(pool: list[Shot], start: int, count: int) -> list[Shot]:
     return [pool[i] for i in order]
 
 
+def scripted(shots: list[Shot], seed: int) -> tuple[list[str], list[Path]]:
+    """SCRIPT as frames: for each run, frames of that gesture in video order from a random
+    start."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[Shot]] = defaultdict(list)
+    for shot in shots:
+        if shot.kind == "hand":
+            by_label[shot.label].append(shot)
+    truth: list[str] = []
+    paths: list[Path] = []
+    for label, count in SCRIPT:
+        pool = sorted(by_label[label], key=lambda s: s.path)
+        truth += [label] * count
+        paths += [s.path for s in as_video(pool, int(rng.integers(0, len(pool))), count)]
+    return truth, paths
+
+
 def sequences(cfg: Config, shots: list[Shot], seeds: int, fps: float) -> dict[str, Any]:
     """Each variant's scripted sequences at each k in SEQUENCE_SCALES (see the module doc)."""
     commands = CommandMap.from_config(cfg.commands)
     cases = [scripted(shots, seed) for seed in range(seeds)]
     out: dict[str, Any] = {}
-    for name, method in VARIANTS.items():
-        vcfg = dataclasses.replace(cfg, locate=dataclasses.replace(cfg.locate, method=method))
+    for name, (method, full_scale) in VARIANTS.items():
+        vcfg = variant_config(cfg, method)
         for k in SEQUENCE_SCALES:
             runs = {}
             for seed, (truth, paths) in enumerate(cases):
-                frames = [shrink(read_rgb(str(p)), k) for p in paths]
+                frames = [scene(read_rgb(str(p)), k, full_scale) for p in paths]
                 runs[f"seed{seed}"] = score(truth, replay(vcfg, frames, fps), commands, fps, 0.5)
             out[f"{name}_k{k:g}"] = {"total": summary(runs), "runs": runs}
             log.info("sequences %s k=%s: %s", name, k, out[f"{name}_k{k:g}"]["total"])
@@ -270,15 +275,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config)
     shots = candir_shots(args.datasets, args.every)
     started = time.perf_counter()
-    result = evaluate(cfg, shots, tuple(args.scales))
-    result["resting"] = resting_tables(cfg, shots, result.pop("resting_frames"))
-    result["sequences"] = sequences(cfg, shots, args.seeds, args.fps)
-    result.update(
-        config=str(args.config),
-        frames={k: v for k, v in sorted(Counter(f"{s.kind}/{s.label}" for s in shots).items())},
-        every=args.every,
-        wall_s=round(time.perf_counter() - started, 1),
-    )
+    result = {
+        "config": str(args.config),
+        "frames": dict(sorted(Counter(f"{s.kind}/{s.label}" for s in shots).items())),
+        "every": args.every,
+        "variants": frames_table(cfg, shots, tuple(args.scales)),
+        "sequences": sequences(cfg, candir_shots(args.datasets, 1), args.seeds, args.fps),
+    }
+    result["wall_s"] = round(time.perf_counter() - started, 1)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     log.info("-> %s", args.out)
     return 0

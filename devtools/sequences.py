@@ -20,11 +20,13 @@ subhih-hands sessions, and every shimaazizi-4gest photo held still for `--hold` 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,9 +103,10 @@ class NoCamera:
     def close(self) -> None: ...
 
 
-def replay(cfg: Config, frames: list[np.ndarray], fps: float) -> list[str | None]:
+def replay(cfg: Config, frames: Sequence[np.ndarray | Frame], fps: float) -> list[str | None]:
     """The vehicle's command after each frame (None: standing), frames `1/fps` apart on a
-    stepped clock, through the stages `gesture-edge run` builds (`edge.service.app.stages`)."""
+    stepped clock, through the stages `gesture-edge run` builds (`edge.service.app.stages`).
+    A frame given as a `Frame` keeps its `full` stream (its time and index are the replay's)."""
     classifier = build_classifier(cfg)
     locator = build_locator(cfg, crop_margin=classifier.crop_margin)
     recorder, clock = Recorder(), SteppedClock()
@@ -113,7 +116,10 @@ def replay(cfg: Config, frames: list[np.ndarray], fps: float) -> list[str | None
     try:
         for i, image in enumerate(frames):
             before = len(recorder.commands)
-            loop.step(Frame(image, clock.time(), i))
+            if isinstance(image, Frame):
+                loop.step(dataclasses.replace(image, ts=clock.time(), index=i))
+            else:
+                loop.step(Frame(image, clock.time(), i))
             for cmd in recorder.commands[before:]:
                 moving = None if cmd.command == STOP else cmd.command
             state.append(moving)

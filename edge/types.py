@@ -10,11 +10,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Frame:
-    """One camera frame. `image` is RGB uint8 (H, W, 3); `ts` is the capture time (Unix seconds)."""
+    """One camera frame. `image` is RGB uint8 (H, W, 3); `ts` is the capture time (Unix seconds).
+
+    `full`, when the camera has a second stream (`[camera] full_scale`), is the same scene at
+    a higher resolution: hands are found in `image` and cut from `full`. Every coordinate the
+    stages hand on is in `image`'s pixels.
+    """
 
     image: np.ndarray
     ts: float
     index: int = 0
+    full: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class HandRegion:
     landmarks: np.ndarray | None = None
     handedness: float | None = None  # probability of a right hand, when known
     side: str | None = None
+    body: np.ndarray | None = None  # the person's 33 body points (frame px) when a body was seen
 
     @property
     def size(self) -> float:

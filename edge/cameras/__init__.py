@@ -18,16 +18,18 @@ def build_camera(cfg: CameraConfig) -> Camera:
     Raises:
         CameraError: the backend cannot be used on this machine (e.g. picamera2 missing).
     """
+    small = (cfg.width, cfg.height) if cfg.full_scale > 1 else None  # two streams
     if cfg.backend == "replay":
         from edge.cameras.replay import ReplayCamera
 
-        return ReplayCamera(cfg.path, fps=cfg.fps, loop=cfg.loop)
+        return ReplayCamera(cfg.path, fps=cfg.fps, loop=cfg.loop, small=small)
     if cfg.backend == "picamera2":
         from edge.cameras.picamera import Picamera2Camera
 
-        return Picamera2Camera(cfg.width, cfg.height, cfg.fps)
+        return Picamera2Camera(cfg.width, cfg.height, cfg.fps, cfg.full_scale)
     from edge.cameras.opencv import OpenCVCamera
 
     if cfg.backend == "video":
-        return OpenCVCamera(cfg.path, loop=cfg.loop, is_file=True)
-    return OpenCVCamera(cfg.device, width=cfg.width, height=cfg.height, fps=cfg.fps)
+        return OpenCVCamera(cfg.path, loop=cfg.loop, is_file=True, small=small)
+    scale = cfg.full_scale
+    return OpenCVCamera(cfg.device, cfg.width * scale, cfg.height * scale, cfg.fps, small=small)

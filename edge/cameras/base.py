@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Protocol
+
+import cv2
 
 from edge.types import Frame
 
@@ -35,3 +38,18 @@ class Camera(Protocol):
     def read(self, timeout: float) -> Frame | None: ...
 
     def close(self) -> None: ...
+
+
+def two_streams(frame: Frame, size: tuple[int, int]) -> Frame:
+    """`frame` with its image as `full` and a copy that fits `size` as `image`, when larger.
+
+    For a backend with one stream (OpenCV, replay) and `[camera] full_scale` > 1: the hands
+    are found in the small image and cut from the large one.
+    """
+    h, w = frame.image.shape[:2]
+    if w <= size[0] and h <= size[1]:
+        return frame
+    scale = min(size[0] / w, size[1] / h)  # keep the capture's aspect (a 16:9 webcam)
+    small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(frame.image, small_size, interpolation=cv2.INTER_AREA)
+    return dataclasses.replace(frame, image=small, full=frame.image)

@@ -8,7 +8,7 @@ import time
 import cv2
 import numpy as np
 
-from edge.cameras.base import CameraError, EndOfStream
+from edge.cameras.base import CameraError, EndOfStream, two_streams
 from edge.cameras.grabber import FrameGrabber
 from edge.types import Frame
 
@@ -40,12 +40,14 @@ class OpenCVCamera:
         fps: float = 30.0,
         loop: bool = False,
         is_file: bool = False,
+        small: tuple[int, int] | None = None,
     ) -> None:
         self._source = source
         self._size = (width, height)
         self._fps = fps
         self._loop = loop
         self._is_file = is_file
+        self._small = small  # two streams: frames this size, the capture as `full`
         self._cap: cv2.VideoCapture | None = None
         self._grabber: FrameGrabber | None = None
         self._index = 0
@@ -86,7 +88,10 @@ class OpenCVCamera:
         if self._cap is None:
             raise CameraError("camera is not open")
         if self._grabber is not None:
-            return self._grabber.read(timeout)
+            frame = self._grabber.read(timeout)
+            return (
+                frame if frame is None or self._small is None else two_streams(frame, self._small)
+            )
         ok, bgr = self._cap.read()
         if not ok:
             if not self._loop or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
@@ -95,7 +100,8 @@ class OpenCVCamera:
             if not ok:
                 raise EndOfStream
         self._index += 1
-        return Frame(image=_rgb(bgr), ts=time.time(), index=self._index)
+        frame = Frame(image=_rgb(bgr), ts=time.time(), index=self._index)
+        return frame if self._small is None else two_streams(frame, self._small)
 
     def _grab(self) -> np.ndarray | None:
         cap = self._cap

@@ -27,11 +27,16 @@ class Picamera2Camera:
     """picamera2, imported only here so the rest of the daemon runs on any machine.
 
     `main` is kept at the sensor-friendly size for the preview or capture; inference reads the
-    `lores` stream (YUV420, the format every Pi ISP can scale to) at `width` x `height`.
+    `lores` stream (YUV420, the format every Pi ISP can scale to) at `width` x `height`. With
+    `full_scale` > 1, `main` is that many times `lores` (same aspect, so both see the same
+    field of view) and every frame carries it as `full`: hands are cut from it.
     """
 
-    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0) -> None:
+    def __init__(
+        self, width: int = 640, height: int = 480, fps: float = 30.0, full_scale: int = 1
+    ) -> None:
         self._lores = (width - width % 2, height - height % 2)
+        self._full_scale = full_scale
         self._fps = fps
         self._cam: Any = None
         self._first_ts: float | None = None
@@ -47,7 +52,9 @@ class Picamera2Camera:
             ) from exc
         try:
             cam = Picamera2()
-            main = (max(self._lores[0], 1280), max(self._lores[1], 720))
+            w, h = self._lores
+            s = self._full_scale
+            main = (w * s, h * s) if s > 1 else (max(w, 1280), max(h, 720))
             config = cam.create_video_configuration(
                 main={"size": main, "format": "RGB888"},
                 lores={"size": self._lores, "format": "YUV420"},
@@ -74,6 +81,8 @@ class Picamera2Camera:
             yuv = request.make_array("lores")
             ts = _unix_time(request.get_metadata().get("SensorTimestamp"))
             rgb = cv2.cvtColor(yuv[: h * 3 // 2, :w], cv2.COLOR_YUV2RGB_I420)
+            # RGB888 is B, G, R in memory (libcamera's naming): one swap to RGB.
+            full = request.make_array("main")[..., ::-1] if self._full_scale > 1 else None
         except Exception as exc:  # a corrupt buffer is one lost frame, not a dead camera
             self.unreadable += 1
             log.warning("picamera2: skipped unreadable frame: %s", exc)
@@ -84,7 +93,7 @@ class Picamera2Camera:
         if self._first_ts is None:
             self._first_ts = ts
         index = round((ts - self._first_ts) * self._fps)
-        return Frame(image=rgb, ts=ts, index=index)
+        return Frame(image=rgb, ts=ts, index=index, full=full)
 
     def close(self) -> None:
         if self._cam is not None:

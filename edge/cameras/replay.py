@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from edge.cameras.base import CameraError, EndOfStream
+from edge.cameras.base import CameraError, EndOfStream, two_streams
 from edge.model.crops import read_rgb
 from edge.types import Frame
 
@@ -41,11 +41,16 @@ class ReplayCamera:
     """
 
     def __init__(
-        self, source: str | Path | Sequence[str | Path], fps: float = 15.0, loop: bool = False
+        self,
+        source: str | Path | Sequence[str | Path],
+        fps: float = 15.0,
+        loop: bool = False,
+        small: tuple[int, int] | None = None,
     ) -> None:
         self._sources = [source] if isinstance(source, (str, Path)) else list(source)
         self._period = 1.0 / fps
         self._loop = loop
+        self._small = small  # two streams: frames this size, the file's pixels as `full`
         self._files: list[Path] = []
         self._due = 0.0
         self._next = 0
@@ -83,7 +88,8 @@ class ReplayCamera:
             self.unreadable += 1
             log.warning("replay: skipped unreadable frame %d (%s): %s", index, path.name, exc)
             return None
-        return Frame(image=image, ts=time.time(), index=index)
+        frame = Frame(image=image, ts=time.time(), index=index)
+        return frame if self._small is None else two_streams(frame, self._small)
 
     def close(self) -> None:
         self._files = []

@@ -22,6 +22,10 @@ class CameraConfig:
     height: int = opt(480, 16, 8192)
     fps: float = opt(30.0, 0.1, 240)
     loop: bool = opt(False)  # replay/video: start again at the end instead of stopping
+    # > 1: a second stream `full_scale` times larger; hands are found in the small one and
+    # cut from this one (a far hand keeps its detail). replay/video: the file's own pixels.
+    full_scale: int = opt(1, 1, 4)
+    hfov: float = opt(62.2, 20.0, 180.0)  # horizontal field of view, degrees (Pi Camera v2)
 
 
 @dataclass(frozen=True)

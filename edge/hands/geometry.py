@@ -114,22 +114,30 @@ def crop_matrix(roi: Roi, out_size: int) -> np.ndarray:
     )
 
 
-def crop_upright(image: np.ndarray, roi: Roi, out_size: int) -> tuple[np.ndarray, np.ndarray]:
+def crop_upright(
+    image: np.ndarray, roi: Roi, out_size: int, full: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Cut the rotated square out of `image` so the hand stands upright (zero border).
 
+    With `full` (the same scene at a higher resolution: picamera2's `main` beside `lores`) the
+    pixels come from it, so a far hand gets the detail the small stream lost; `roi` and the
+    returned matrix stay in `image`'s pixels.
+
     Returns:
-        (out_size×out_size crop, 2x3 matrix mapping crop pixels to frame pixels).
+        (out_size×out_size crop, 2x3 matrix mapping crop pixels to `image` pixels).
     """
-    m = crop_matrix(roi, out_size)
+    scale = 1.0 if full is None else full.shape[1] / image.shape[1]
+    source = image if full is None else full
+    m = crop_matrix(Roi(roi.cx * scale, roi.cy * scale, roi.size * scale, roi.angle), out_size)
     crop = cv2.warpAffine(
-        image,
+        source,
         m,
         (out_size, out_size),
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
     )
-    return crop, m
+    return crop, m / scale
 
 
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:

@@ -61,17 +61,18 @@ class LandmarkModel:
         )
         self.runs = 0
 
-    def run(self, image: np.ndarray, roi: Roi) -> HandLandmarks:
-        """Landmarks of the hand in `roi` of an RGB uint8 frame."""
+    def run(self, image: np.ndarray, roi: Roi, full: np.ndarray | None = None) -> HandLandmarks:
+        """Landmarks of the hand in `roi` of an RGB uint8 frame (cropped from `full`, the
+        frame's full-resolution twin, when given; points in `image` pixels either way)."""
         self.runs += 1
-        crop, m = crop_upright(image, roi, INPUT_SIZE)
+        crop, m = crop_upright(image, roi, INPUT_SIZE, full)
         self._interpreter.set_tensor(self._in.index, self._in(crop))
         self._interpreter.invoke()
         raw = self._points()[0].reshape(NUM_LANDMARKS, 3)
         presence = float(self._presence()[0, 0])
         handedness = float(self._handedness()[0, 0])
         xy = raw[:, :2] @ m[:, :2].T + m[:, 2]
-        z = raw[:, 2:3] * (roi.size / INPUT_SIZE)
+        z = raw[:, 2:3] * (roi.size / INPUT_SIZE)  # roi is in `image` pixels
         return HandLandmarks(np.concatenate([xy, z], axis=1), presence, handedness, roi)
 
     def close(self) -> None:

@@ -71,40 +71,41 @@ class HandLocator(Closing):
         """How many times the palm detector has run."""
         return self.palm.runs
 
-    def _detect(self, image: np.ndarray) -> HandLandmarks | None:
+    def _detect(self, image: np.ndarray, full: np.ndarray | None) -> HandLandmarks | None:
         palms = self.palm.detect(image)
         self.hands = len(palms)
         for palm in palms[:1]:
-            hand = self.landmarks.run(image, palm.roi)
+            hand = self.landmarks.run(image, palm.roi, full)
             if hand.presence >= self.min_presence:
                 return hand
         return None
 
-    def find(self, image: np.ndarray) -> HandLandmarks | None:
-        """The hand's landmarks in an RGB frame, or None when there is no hand."""
+    def find(self, image: np.ndarray, full: np.ndarray | None = None) -> HandLandmarks | None:
+        """The hand's landmarks in an RGB frame, or None when there is no hand (`full`: the
+        frame's full-resolution twin, which the landmark model crops from)."""
         tracking = self.track and self._roi is not None
         hand = None
         if tracking and self._tracked < self.redetect_every:
-            hand = self._track(image)
+            hand = self._track(image, full)
         if hand is None:
-            hand = self._detect(image)
+            hand = self._detect(image, full)
             if hand is None and tracking and self._tracked >= self.redetect_every:
-                hand = self._track(image)  # the safety-net detection missed a tracked hand
+                hand = self._track(image, full)  # the safety-net detection missed it
             self._tracked = 0
         self._roi = roi_from_landmarks(hand.points) if hand is not None else None
         if hand is not None:
             self.hands = max(self.hands, 1)
         return hand
 
-    def _track(self, image: np.ndarray) -> HandLandmarks | None:
+    def _track(self, image: np.ndarray, full: np.ndarray | None) -> HandLandmarks | None:
         assert self._roi is not None
         self._tracked += 1
-        hand = self.landmarks.run(image, self._roi)
+        hand = self.landmarks.run(image, self._roi, full)
         return hand if hand.presence >= self.min_presence else None
 
     def locate(self, frame: Frame) -> HandRegion | None:
         """The hand in a frame (box, angle, landmarks, handedness), or None."""
-        hand = self.find(frame.image)
+        hand = self.find(frame.image, frame.full)
         return None if hand is None else region_from(hand, frame.image.shape)
 
     def locate_all(self, frame: Frame) -> list[HandRegion]:

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 from edge.cameras import Camera, CameraError, EndOfStream
 from edge.clock import SYSTEM_CLOCK, Clock
 from edge.link.probe import Instance
+from edge.pipeline.choose import choose
 from edge.pipeline.classify import Classifier
 from edge.pipeline.commands import CommandMap
-from edge.pipeline.choose import choose
 from edge.pipeline.locate import Locator
 from edge.pipeline.safety import SafetyGate
 from edge.pipeline.smoothing import NONE, Smoother

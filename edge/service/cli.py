@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge.config import ConfigError, load_config
+from edge.config.reach import reach_m, reach_warning
 from edge.exits import EX_CONFIG, EX_DATAERR, EX_OK, EX_RUNTIME
 from edge.link import ha_discovery
 from edge.model.artifact import ModelError
@@ -131,17 +132,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     except LocatorUnavailable as exc:
         log.error("%s", exc)
         return EX_RUNTIME
+    if (far := reach_warning(cfg.camera)) is not None and cfg.locate.method != "fixed":
+        log.warning("%s", far)
     op = cfg.operator
     who = (
         f"{op.take_control!r} held {op.take_frames} frames" if op.policy != "largest" else "largest"
     )
     log.info(
-        "%s: configuration is valid (model %s: %s on %s; camera %s; operator %s)",
+        "%s: configuration is valid (model %s: %s on %s; camera %s, hands read to %.1f m; "
+        "operator %s)",
         args.config,
         cfg.model.path,
         ", ".join(classifier.labels),
         classifier.runtime,
         cfg.camera.backend,
+        reach_m(cfg.camera),
         who if op.enabled else "off",
     )
     return EX_OK

@@ -12,20 +12,14 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
-import numpy as np
 
 from edge.closing import Closing
+from edge.service.overlay import draw_overlay
 from edge.types import FrameResult
 
 log = logging.getLogger(__name__)
 
 BOUNDARY = "gesturepilotframe"
-# MediaPipe's 21-point hand skeleton: wrist, then 4 joints per finger from thumb to pinky.
-HAND_EDGES = (
-    (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11),
-    (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19),
-    (19, 20),
-)  # fmt: skip
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>gesturepilot preview</title>
 <style>body{background:#111;color:#ddd;font-family:sans-serif;margin:1em}
@@ -33,41 +27,6 @@ img{max-width:100%;border:1px solid #444}</style></head>
 <body><h1>gesturepilot</h1><img src="/stream.mjpg" alt="live preview">
 <p>Single frame: <a href="/frame.jpg">/frame.jpg</a></p></body></html>
 """
-
-
-def draw_overlay(result: FrameResult) -> np.ndarray:
-    """Draw the hand region, landmarks and the loop's decision on a copy of the frame.
-
-    Args:
-        result: the loop's record of one frame (RGB image).
-
-    Returns:
-        A BGR uint8 image ready for `cv2.imencode`.
-    """
-    image = cv2.cvtColor(result.frame.image, cv2.COLOR_RGB2BGR)
-    region = result.region
-    if region is not None:
-        x0, y0, x1, y1 = (round(v) for v in region.box)
-        cv2.rectangle(image, (x0, y0), (x1, y1), (0, 220, 0), 2)
-        if region.landmarks is not None:
-            points = [(round(x), round(y)) for x, y in np.asarray(region.landmarks)[:, :2]]
-            for a, b in HAND_EDGES:
-                cv2.line(image, points[a], points[b], (255, 200, 0), 1, cv2.LINE_AA)
-            for point in points:
-                cv2.circle(image, point, 3, (0, 0, 255), -1, cv2.LINE_AA)
-    lines = [f"{result.state}  {result.fps:.1f} fps"]
-    if result.prediction is not None:
-        lines.append(f"sees {result.prediction.label} {result.prediction.score:.2f}")
-    if result.gesture is not None:
-        lines.append(f"gesture {result.gesture} {result.confidence:.2f}")
-    if result.command is not None:
-        lines.append(f"command {result.command.command}")
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.55
-    width = max(cv2.getTextSize(text, font, scale, 1)[0][0] for text in lines)
-    cv2.rectangle(image, (0, 0), (width + 14, 10 + 20 * len(lines)), (0, 0, 0), -1)
-    for i, text in enumerate(lines):
-        cv2.putText(image, text, (7, 22 + 20 * i), font, scale, (255, 255, 255), 1, cv2.LINE_AA)
-    return image
 
 
 class _Latest:

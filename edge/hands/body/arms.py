@@ -94,10 +94,11 @@ class HandRecrop:
         self._out = OutputReader(self._interpreter, out[0])
         self.runs = 0
 
-    def refine(self, image: np.ndarray, roi: Roi) -> Roi:
-        """The hand's region inside `roi` (hand_recrop_by_roi: centre and scale points)."""
+    def refine(self, image: np.ndarray, roi: Roi, full: np.ndarray | None = None) -> Roi:
+        """The hand's region inside `roi` (hand_recrop_by_roi: centre and scale points), cut
+        from `full` when given (as LandmarkModel.run)."""
         self.runs += 1
-        crop, m = crop_upright(image, roi, RECROP_SIZE)
+        crop, m = crop_upright(image, roi, RECROP_SIZE, full)
         self._interpreter.set_tensor(self._in.index, self._in(crop))
         self._interpreter.invoke()
         pts = self._out().reshape(2, 2)  # crop pixels

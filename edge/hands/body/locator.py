@@ -90,23 +90,22 @@ class BodyLocator(Closing):
 
     def locate_all(self, frame: Frame) -> list[HandRegion]:
         """Every raised hand in view (at most `max_hands`), each with its side when known."""
-        image = frame.image
         self._since_pose += 1
         if self._since_pose >= self._due():
-            self._look_at_body(image)
+            self._look_at_body(frame)
         if self._person is None:
             return self._close(frame)
         self._close_up = False
-        found = self._read(image, self._followed)
+        found = self._read(frame, self._followed)
         if len(found) < len(self._followed) and self._since_pose > 0:
             # A raised hand went missing: look at the body again in this frame (the person
             # may have lowered it, moved, or the hand left its tracked region).
             self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
-            self._look_at_body(image)
+            self._look_at_body(frame)
             if self._person is None:
                 return self._close(frame)
             new = [h for h in self._followed if h.side not in {r.side for r in found}]
-            found += self._read(image, new)
+            found += self._read(frame, new)
         self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
         return found
 
@@ -119,19 +118,22 @@ class BodyLocator(Closing):
             return self.opts.pose_every if self._followed else self.opts.idle_every
         return self.opts.redetect_every if self._close_up else 2
 
-    def _read(self, image: np.ndarray, hands: list[_Hand]) -> list[HandRegion]:
+    def _read(self, frame: Frame, hands: list[_Hand]) -> list[HandRegion]:
         """The landmark model on each followed hand; a hand it still sees moves its region."""
-        found = []
+        image, found = frame.image, []
         for hand in hands:
-            marks = self.hands.landmarks.run(image, hand.roi)
+            marks = self.hands.landmarks.run(image, hand.roi, frame.full)
             if marks.presence < self.hands.min_presence:
                 continue
             hand.roi = roi_from_landmarks(marks.points)
-            found.append(dataclasses.replace(region_from(marks, image.shape), side=hand.side))
+            region = region_from(marks, image.shape)
+            body = self.body.points if self.body is not None else None
+            found.append(dataclasses.replace(region, side=hand.side, body=body))
         return found
 
-    def _look_at_body(self, image: np.ndarray) -> None:
+    def _look_at_body(self, frame: Frame) -> None:
         """Run the body model on the followed person, or find one; update the raised hands."""
+        image = frame.image
         self._since_pose = 0
         body = self._pose(image, self._person) if self._person is not None else None
         if body is None:  # nobody followed, or the person was lost: find one in this frame
@@ -149,7 +151,11 @@ class BodyLocator(Closing):
                 continue
             old = before.get(arm.side)
             near = old is not None and _within(old.roi, arm.roi, SAME_HAND)
-            roi = old.roi if near and old is not None else self.recrop.refine(image, arm.roi)
+            roi = (
+                old.roi
+                if near and old is not None
+                else self.recrop.refine(image, arm.roi, frame.full)
+            )
             followed.append(_Hand(arm.side, roi))
         self._followed = followed
 
