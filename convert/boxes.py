@@ -93,6 +93,7 @@ def load_boxes(
         frames[row["filename"]].append(row)
     rng = np.random.default_rng(seed)
     images, labels, groups, names = [], [], [], []
+    found = set()
     for filename in sorted(frames):
         rows = frames[filename]
         path = images_dir / filename
@@ -100,7 +101,9 @@ def load_boxes(
             frame = read_rgb(str(path))
         except ValueError as exc:
             raise DataError(f"{path}: missing or not a readable image ({csv_path})") from exc
-        group = _group(rows[0].get("session") or filename, pattern)
+        session = rows[0].get("session")
+        group = _group(session or filename, pattern)
+        found.add("session" if session else "file" if group == filename else "pattern")
         hands = [box_of(r) for r in rows]
         for row, box in zip(rows, hands, strict=True):
             label = label_map.get(row["label"], row["label"])
@@ -123,6 +126,7 @@ def load_boxes(
         np.array(groups, dtype=str),
         f"boxes {csv_path} (margin {margin})",
         names,
+        tuple(sorted(found)),
     )
     check(data)
     return data

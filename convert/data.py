@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
+# How an image's group was found: its own file (no group: neighbouring frames can straddle the
+# split), a sub-folder of its class folder, `--group-pattern` on its name, a box CSV's session.
+GROUPINGS = ("file", "folder", "pattern", "session")
+
+
 class DataError(ValueError):
     """The data cannot make a usable dataset (the message names the file, folder or class)."""
 
@@ -36,6 +41,7 @@ class Dataset:
     groups: np.ndarray  # (N,) str
     source: str
     names: list[str] = field(default_factory=list)  # where each image came from
+    grouped_by: tuple[str, ...] = ()  # how groups were found: GROUPINGS (convert.split.kind_of)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -59,6 +65,7 @@ class Dataset:
             self.groups[idx],
             self.source,
             [self.names[i] for i in idx] if self.names else [],
+            self.grouped_by,
         )
 
 
@@ -83,6 +90,7 @@ def concat(parts: list[Dataset], source: str | None = None) -> Dataset:
         np.concatenate([p.groups for p in parts]),
         source or " + ".join(p.source for p in parts),
         [n for p in parts for n in p.names],
+        tuple(sorted({g for p in parts for g in p.grouped_by})),
     )
 
 
@@ -107,11 +115,15 @@ def parse_label_map(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _group_of(path: Path, class_dir: Path, pattern: re.Pattern[str] | None) -> str | None:
+def _group_of(
+    path: Path, class_dir: Path, pattern: re.Pattern[str] | None
+) -> tuple[str, str] | None:
+    """(group, how it was found: a GROUPINGS name), or None when the file has none."""
     rel = path.relative_to(class_dir)
     if len(rel.parts) > 1:
-        return rel.parts[0]
-    return None if pattern is None else pattern_group(path.name, pattern)
+        return rel.parts[0], "folder"
+    found = None if pattern is None else pattern_group(path.name, pattern)
+    return None if found is None else (found, "pattern")
 
 
 def pattern_group(name: str, pattern: re.Pattern[str]) -> str | None:
@@ -159,16 +171,18 @@ def load_folder(
     if not class_dirs:
         raise DataError(f"{root}: no class sub-folders (expected {root}/<label>/<images>)")
     images, labels, groups, names = [], [], [], []
-    per_file = 0
+    per_file, found = 0, set()
     for class_dir in class_dirs:
         label = label_map.get(class_dir.name, class_dir.name)
         if not label:
             continue
         for f, rgb in _class_images(class_dir, skip_unreadable):
-            group = _group_of(f, class_dir, pattern)
-            if group is None:
+            group_how = _group_of(f, class_dir, pattern)
+            if group_how is None:
                 per_file += 1
-                group = f"{class_dir.name}/{f.name}"
+                group_how = f"{class_dir.name}/{f.name}", "file"
+            group, how = group_how
+            found.add(how)
             images.append(resize_square(rgb, size))
             labels.append(label)
             groups.append(group)
@@ -186,6 +200,7 @@ def load_folder(
         np.array(groups, dtype=str),
         f"folder {root}",
         names,
+        tuple(sorted(found)),
     )
     check(data)
     return data

@@ -103,6 +103,8 @@ def export(
     write_tflite(data, staged)
     write_meta(staged, artefact_meta(kind, labels, staged, source, {}, {}))  # TFLiteModel reads it
     m = kind.measure(model, staged, labels, final.name)
+    if source.get("split", {}).get("kind"):  # what the held-out figures measure (convert.split)
+        m["split_kind"] = source["split"]["kind"]
     sizes = {"float_tflite_bytes": float_tflite_size(model), "int8_tflite_bytes": len(data)}
     log.info(
         "%s: float accuracy %.3f, int8 accuracy %.3f, agreement %.3f on %d; "

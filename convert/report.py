@@ -10,7 +10,8 @@ from typing import Any
 from convert.evaluate import plot_confusion
 from convert.export import ModelKind, ParityError, Thresholds, export, rejected_path
 from convert.figures import decision, headline, per_source
-from convert.markdown import pct, table
+from convert.markdown import pct, pct2, table
+from convert.split import FRAMES, LOCKBOX, PEOPLE, SESSIONS, SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,33 @@ def _confusion_table(matrix: list[list[int]], labels: list[str]) -> list[str]:
         [f"**{name}**", *(str(v) for v in row)] for name, row in zip(labels, matrix, strict=True)
     ]
     return table(["true \\ predicted", *labels], rows)
+
+
+HEADINGS = {  # the evaluation section's title: what its held-out split is
+    FRAMES: "Held-out frames — **not** other people",
+    PEOPLE: "Held-out people",
+    SESSIONS: "Held-out sessions",
+    SOURCES: "Held-out sources",
+    LOCKBOX: "Evaluation split (validation sources)",
+}
+WARNING = (
+    "> **Warning: held-out frames, not other people.** Some or all images have no group (no "
+    "sub-folder per person or session, no `--group-pattern` match), so the split is random: "
+    "neighbouring frames of one recording sit on both sides of it and every figure below is "
+    "optimistic; none says how the model does on a person it has not seen. To measure that, "
+    "put each person's (or session's) photos in a sub-folder of every class folder "
+    "(`stop/alice/*.jpg`, `up/alice/*.jpg`, …), or pass `--group-pattern REGEX` whose first "
+    "group names the person in each file name (keypoint CSVs: a `repo` column per recording)."
+)
+
+
+def split_kind(meta: dict[str, Any]) -> str | None:
+    """What the held-out figures measure (`metrics.split_kind`, `convert.split`); a json from
+    before it was recorded: the lockbox when it has leave-one-source-out figures, else unknown."""
+    m = meta.get("metrics") or {}
+    if m.get("split_kind"):
+        return str(m["split_kind"])
+    return LOCKBOX if m.get("leave_one_source_out") else None
 
 
 def _across_people(meta: dict[str, Any], png: str) -> list[str]:
@@ -77,7 +105,8 @@ def write_report(tflite_path: str | Path) -> Path:
     m = meta.get("metrics") or {}
     if "int8" not in m:
         raise ValueError(f"{tflite_path.with_suffix('.json')}: no metrics to report")
-    lock = m.get("lockbox")
+    kind = split_kind(meta)
+    lock = m.get("lockbox") if kind == LOCKBOX else None
     png = plot_confusion(
         (lock or m["int8"])["confusion"],
         meta["labels"],
@@ -87,10 +116,10 @@ def write_report(tflite_path: str | Path) -> Path:
         tflite_path.with_suffix(".png"),
     )
     lines = [
-        *_header(meta),
+        *_header(meta, WARNING if kind == FRAMES else None),
         *(_across_people(meta, png.name) if lock else []),
-        *_evaluation(meta, png.name),
-        *_data(meta),
+        *_evaluation(meta, png.name, kind),
+        *_data(meta, kind),
     ]
     path = tflite_path.with_suffix(".md")
     path.write_text("\n".join(lines) + "\n")
@@ -98,8 +127,8 @@ def write_report(tflite_path: str | Path) -> Path:
     return path
 
 
-def _header(meta: dict[str, Any]) -> list[str]:
-    """Title, size and the input recipe."""
+def _header(meta: dict[str, Any], warning: str | None) -> list[str]:
+    """Title, the warning about the split if any, size and the input recipe."""
     inp, sizes = meta["input"], meta.get("sizes", {})
     float_size = (
         f" (float TFLite {sizes['float_tflite_bytes'] / 1024:.1f} KiB)"
@@ -109,6 +138,7 @@ def _header(meta: dict[str, Any]) -> list[str]:
     return [
         f"# Model `{meta['name']}`",
         "",
+        *([warning, ""] if warning else []),
         f"Created {meta['created']}; sha256 `{meta['sha256'][:16]}…`; "
         f"{meta['size_bytes'] / 1024:.1f} KiB int8{float_size}.",
         "",
@@ -120,8 +150,22 @@ def _header(meta: dict[str, Any]) -> list[str]:
     ]
 
 
-def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
-    """Float vs int8 on the evaluation split: accuracy, parity, per class, confusion."""
+def _unasked(m: dict[str, Any]) -> list[str]:
+    """Landmark models: the safety figure of the evaluation split."""
+    if "unasked_motion_rate" not in m.get("int8", {}):
+        return []
+    i = m["int8"]
+    return [
+        f"Unasked motion (`stop`/`none`/`fist` hands read as up/down/left/right, int8): "
+        f"**{pct2(i['unasked_motion_rate'])}** ({i['unasked_motion_count']} of "
+        f"{i['safe_hands']}).",
+        "",
+    ]
+
+
+def _evaluation(meta: dict[str, Any], png: str, kind: str | None) -> list[str]:
+    """Float vs int8 on the evaluation split, named after what it holds out: accuracy,
+    parity, per class, confusion."""
     m, labels = meta["metrics"], meta["labels"]
     split = meta.get("source", {}).get("split", {})
     per_class = [
@@ -136,7 +180,7 @@ def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
         for name, v in m["int8"]["per_class"].items()
     ]
     return [
-        "## Evaluation" + (" split (validation sources)" if m.get("lockbox") else ""),
+        f"## {HEADINGS.get(kind or '', 'Evaluation')}",
         "",
         f"On {m['eval_size']} held-out examples ({split.get('method', 'see source')}).",
         "",
@@ -150,6 +194,7 @@ def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
         "",
         f"Float-vs-int8 top-1 agreement: **{pct(m['agreement'])}**. " + parity_text(m),
         "",
+        *_unasked(m),
         "### Per class (int8)",
         "",
         *table(["class", "precision", "recall", "F1", "support", "float F1"], per_class),
@@ -167,7 +212,7 @@ def _evaluation(meta: dict[str, Any], png: str) -> list[str]:
     ]
 
 
-def _data(meta: dict[str, Any]) -> list[str]:
+def _data(meta: dict[str, Any], kind: str | None) -> list[str]:
     """Where the data came from, how it was split, the notes and the training settings."""
     src = meta.get("source", {})
     split = src.get("split", {})
@@ -181,10 +226,18 @@ def _data(meta: dict[str, Any]) -> list[str]:
                 for c in meta["labels"]
             ],
         )
+        held = split.get("eval_groups", [])
         lines += [
             "",
-            f"{split.get('train_groups', '?')} training groups; evaluation groups: "
-            f"{', '.join(f'`{g}`' for g in split.get('eval_groups', [])) or '–'}.",
+            f"{split.get('train_groups', '?')} training groups, {len(held)} evaluation groups "
+            f"({kind or 'how they were formed is not recorded'}); the json lists them "
+            "(`source.split.eval_groups`).",
+            "",
+            f"<details><summary>The {len(held)} evaluation groups</summary>",
+            "",
+            *(f"- `{g}`" for g in held),
+            "",
+            "</details>",
             "",
         ]
     if split.get("validation"):

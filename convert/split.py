@@ -11,6 +11,24 @@ from convert.data import DataError, Dataset
 
 log = logging.getLogger(__name__)
 
+# What a held-out split measures (the json's `metrics.split_kind`, the report's headline, the
+# device's log line). Only the reference's by-source split is a lockbox.
+FRAMES = "held-out frames — not other people"
+PEOPLE = "held-out people"
+SESSIONS = "held-out sessions"
+SOURCES = "held-out sources"
+LOCKBOX = "held-out sources: lockbox and leave-one-source-out"
+SPLIT_KINDS = (FRAMES, PEOPLE, SESSIONS, SOURCES, LOCKBOX)
+
+
+def kind_of(grouped_by: tuple[str, ...]) -> str:
+    """The one rule for what a split by these groups measures: any image that is its own group
+    (or groups of unknown origin) -> frames; a box CSV's sessions -> sessions; sub-folders or
+    `--group-pattern` -> people (the README asks for one sub-folder per person)."""
+    if not grouped_by or "file" in grouped_by:
+        return FRAMES
+    return SESSIONS if "session" in grouped_by else PEOPLE
+
 
 @dataclass
 class Split:
@@ -20,10 +38,13 @@ class Split:
     eval: Dataset
     method: str
     eval_groups: list[str]
+    kind: str = FRAMES
 
     def describe(self) -> dict[str, object]:
-        """The split as recorded in the model json: method, sizes, groups, counts."""
+        """The split as recorded in the model json: kind, method, sizes, groups, counts."""
         return {
+            "kind": self.kind,
+            "grouped_by": list(self.train.grouped_by),
             "method": self.method,
             "train_size": len(self.train),
             "eval_size": len(self.eval),
@@ -98,15 +119,17 @@ def group_split(data: Dataset, eval_fraction: float = 0.3, seed: int = 0) -> Spl
         data.subset(in_eval),
         f"group-wise stratified, eval fraction {eval_fraction}, seed {seed}",
         eval_groups,
+        kind_of(data.grouped_by),
     )
     missing = [c for c in classes if c not in split.eval.counts()]
     if missing:
         log.warning("no evaluation images for class(es) %s: their groups are too few", missing)
     log.info(
-        "split: %d train / %d eval images, %d eval groups of %d",
+        "split: %d train / %d eval images, %d eval groups of %d (%s)",
         len(split.train),
         len(split.eval),
         len(eval_groups),
         len(group_names),
+        split.kind,
     )
     return split

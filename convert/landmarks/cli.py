@@ -14,6 +14,7 @@ from convert.data import DataError, concat, parse_label_map
 from convert.inputs import load_data
 from convert.landmarks.evaluate import LandmarkKind
 from convert.landmarks.points import (
+    POINTING,
     Landmarks,
     augment,
     extract,
@@ -24,7 +25,7 @@ from convert.landmarks.points import (
 from convert.landmarks.train import MlpSettings, fit
 from convert.reference import rotated_pointing
 from convert.report import export_and_report
-from convert.split import group_split
+from convert.split import FRAMES, SOURCES, group_split
 from edge.hands.keypoints import KeypointError, read_label_names
 
 log = logging.getLogger(__name__)
@@ -109,12 +110,33 @@ def _held_rows(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarr
         count = max(1, round(fraction * len(names)))
         chosen = sorted(str(g) for g in rng.permutation(names)[:count])
         return np.isin(groups, chosen), {
+            "kind": SOURCES,
             "method": "whole sources (repo column)",
             "eval_groups": chosen,
         }
     log.warning("keypoint rows have no sources to split by: holding out random rows (optimistic)")
     held = rng.random(len(groups)) < fraction
-    return held, {"method": f"random rows, eval fraction {fraction} (optimistic: no sources)"}
+    return held, {
+        "kind": FRAMES,
+        "method": f"random rows, eval fraction {fraction} (optimistic: no sources)",
+    }
+
+
+def augmentation_notes(labels: list[str], derived: bool) -> list[str]:
+    """The report's lines on augmentation, naming any that makes a class of its own."""
+    turns = set(POINTING) <= set(labels)
+    notes = [
+        "Augmentation: the other hand (mirror, left/right swapped), fingers squeezed or spread, "
+        "out-of-plane tilt, turns, per-point noise; "
+        + (
+            "pointing rows also by quarter turns, relabelled (every direction is a label)."
+            if turns
+            else "no quarter turns, and no row outside the labels: it makes no new class."
+        )
+    ]
+    if derived:
+        notes.append("--derive-directions: `left`/`right`/`down` = every `up` image rotated.")
+    return notes
 
 
 def cmd_landmarks(args: argparse.Namespace) -> int:
@@ -137,19 +159,23 @@ def cmd_landmarks(args: argparse.Namespace) -> int:
             held, rows = rows.subset(mask), rows.subset(~mask)
         parts.append(rows)
     assert held is not None  # --data or --keypoints gave the held-out hands
-    data = augment(join(parts), seed=args.seed)
-    labels = (
+    given = join(parts)
+    labels = (  # the classes given (and derived, if asked): augmentation adds none
         [x.strip() for x in args.labels.split(",") if x.strip()]
         if args.labels
-        else sorted(set(data.labels.tolist()) | set(held.labels.tolist()))
+        else sorted(set(given.labels.tolist()) | set(held.labels.tolist()))
     )
+    data = augment(given, seed=args.seed, classes=labels)
     settings = MlpSettings(epochs=args.epochs, seed=args.seed)
     model = fit(data, labels, settings)
     source = {
         "data": " + ".join(sources),
         "split": describe,
         "training": {**settings.as_dict(), "train_rows_augmented": len(data)},
-        "notes": [f"Evaluation as the device decides: presence < {args.min_presence} → none."],
+        "notes": [
+            *augmentation_notes(labels, bool(args.data and args.derive_directions)),
+            f"Evaluation as the device decides: presence < {args.min_presence} → none.",
+        ],
     }
     kind = LandmarkKind(data.x, gate=held, min_presence=args.min_presence)
     thresholds = replace(kind.parity, min_agreement=args.min_agreement)

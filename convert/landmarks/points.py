@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,9 +157,13 @@ def augment(
     shape_turn_deg: float = 180.0,
     noise: float = 0.015,
     seed: int = 0,
+    classes: Collection[str] | None = None,
 ) -> Landmarks:
     """Training copies that span how real hands vary: the other hand, turns, fingers held
     together or spread, the hand tilted out of the image plane, and per-point jitter.
+
+    Given `classes`, only rows labelled one of them are kept and the quarter turns happen only
+    when every direction is among them: an `up` never becomes a `left` nobody asked for.
 
     Every row is also mirrored (x -> -x, `left`/`right` swapped: the other hand). Each copy then:
     squeezes or spreads the index, ring and little fingers about their knuckles (towards or away
@@ -173,6 +178,7 @@ def augment(
     base = join([data, _mirrored(data)], data.source)
     xs, labels, keep_all = [base.x], [base.labels], [np.ones(len(base), bool)]
     pointing = np.isin(base.labels, POINTING)
+    turns = classes is None or set(POINTING) <= set(classes)
     n = len(base)
     for _ in range(copies):
         pts = base.x.reshape(n, 21, 2).astype(np.float64)
@@ -180,7 +186,7 @@ def augment(
         pts = _foreshorten(pts, rng.uniform(0, np.pi, n), rng.uniform(0.3, 1.0, n))
         limit = np.where(pointing, jitter_deg, shape_turn_deg)
         angles = np.radians(rng.uniform(-1, 1, n) * limit)
-        angles = angles + rng.integers(0, 4, n) * (np.pi / 2) * pointing
+        angles = angles + rng.integers(0, 4, n) * (np.pi / 2) * pointing * turns
         x = rotate(pts.reshape(n, NUM_POINT_VALUES).astype(np.float32), angles)
         x = x + rng.normal(0, noise, x.shape).astype(np.float32)
         lab = base.labels.copy()
@@ -195,6 +201,8 @@ def augment(
         labels.append(lab)
         keep_all.append(keep)
     keep = np.concatenate(keep_all)
+    if classes is not None:
+        keep &= np.isin(np.concatenate(labels), list(classes))
     return Landmarks(
         np.concatenate(xs).astype(np.float32)[keep],
         np.concatenate(labels)[keep],

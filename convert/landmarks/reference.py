@@ -35,6 +35,7 @@ from convert.landmarks.train import MlpSettings, fit
 from convert.quantize import to_float_tflite, write_tflite
 from convert.reference import LABELS
 from convert.report import write_report
+from convert.split import LOCKBOX
 from edge.hands.decide import DecisionRule
 from edge.hands.features import expand
 
@@ -224,6 +225,7 @@ def describe(
         "data": "community-keypoints (43 projects) + kinivi-keypoints + subhih-hands and "
         "shimaazizi-4gest photos (landmarks by the device's hand finder)",
         "split": {
+            "kind": LOCKBOX,
             "method": "by source, fixed in convert/landmarks/lockbox.toml "
             "(lockbox never used for a choice)",
             "validation_sources": per_side["validation"],

@@ -67,6 +67,8 @@ def build_classifier(cfg: Config) -> Classifier:
         len(model.labels),
         model.runtime,
     )
+    if split_kind := (model.meta.raw.get("metrics") or {}).get("split_kind"):
+        log.info("model %s: its figures are on %s", model.meta.tflite_path.name, split_kind)
     if model.meta.kind == "landmarks":
         from edge.hands.classifier import HandOptions, LandmarkClassifier  # lazily: hands
         from edge.hands.decide import model_rule, with_overrides
