@@ -17,6 +17,7 @@ from edge.model.crops import read_rgb
 from edge.pipeline.choose import choose
 from edge.pipeline.commands import CommandMap
 from edge.types import Frame, Prediction
+from test_daemon_e2e import Daemon, collapse, daemons  # noqa: F401 - the fixture
 
 LABELS = ("none", "up", "down", "left", "right", "stop", "fist", "peace")
 CAR = CommandMap("car")
@@ -160,11 +161,11 @@ def test_check_config_says_how_far_hands_are_read_and_warns_below_four_metres(
     caplog.clear()
     with caplog.at_level("INFO"):
         assert main(["check-config", "--config", str(small)]) == 0
-    assert "a hand 4 m away is about 12 px, below the 24 px" in caplog.text
+    assert "a hand 4 m away is about 13 px, below the 24 px" in caplog.text
 
 
 def test_body_method_without_its_models_is_a_config_error_naming_the_key(
-    tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, repo_root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from edge.exits import EX_CONFIG
     from edge.service.cli import main
@@ -177,8 +178,7 @@ def test_body_method_without_its_models_is_a_config_error_naming_the_key(
         .replace('method = "body"', f'method = "body"\npose_landmark_model = "{missing}"')
     )
     assert main(["check-config", "--config", str(cfg)]) == EX_CONFIG
-    err = capsys.readouterr().err
-    assert f"[locate] pose_landmark_model: {missing} does not exist" in err
+    assert f"[locate] pose_landmark_model: {missing} does not exist" in caplog.text
 
 
 def scene_frames(folder: Path, datasets: Path) -> Path:
@@ -200,8 +200,6 @@ def scene_frames(folder: Path, datasets: Path) -> Path:
 def test_the_daemon_drives_from_the_raised_hand_of_a_person_at_a_distance(
     tmp_path, broker, datasets, mediapipe_models, recorder_factory, daemons
 ) -> None:
-    from test_daemon_e2e import Daemon, collapse
-
     frames = scene_frames(tmp_path / "frames", datasets)
     d = Daemon(
         tmp_path,
