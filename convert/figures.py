@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.figures_bench import hand_int8, speed
+from convert.figures_scenes import SCENES_JSON, scenes
 from convert.markdown import pct, pct2, table
 from convert.record_figures import ci, demo
 from edge.hands.decide import MOTION, SAFE
@@ -170,6 +171,8 @@ def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
     }
     if seq is not None:
         out["sequences"] = lambda: sequences(seq)
+    if (root / SCENES_JSON).is_file():
+        out["scenes"] = lambda: scenes(root)
     if (root / "bench/ci-fresh-clone.json").is_file():
         out["ci"] = lambda: ci(root)
     return out

@@ -1,4 +1,4 @@
-"""Fetch MediaPipe's hand and body models from the pinned wheel and check them against committed sha256s.
+"""Fetch MediaPipe's hand and body models from the pinned wheel, checked against committed sha256s.
 
 Run as `python -m devtools.fetch` (what `make models` does). The wheel is fetched with
 `pip download` (any platform: only the .tflite files inside are used); mediapipe is never

@@ -1,4 +1,4 @@
-"""First-party imports: no cycle, edge/ layers import only downwards, convert/ imports at the top."""
+"""First-party imports: no cycle, edge/ layers import only downwards, convert/ imports on top."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from test_daemon_e2e import Daemon, collapse
 
 from edge.config import load_config
 from edge.hands.geometry import roi_from_landmarks
@@ -17,7 +18,6 @@ from edge.model.crops import read_rgb
 from edge.pipeline.choose import choose
 from edge.pipeline.commands import CommandMap
 from edge.types import Frame, Prediction
-from test_daemon_e2e import Daemon, collapse, daemons  # noqa: F401 - the fixture
 
 LABELS = ("none", "up", "down", "left", "right", "stop", "fist", "peace")
 CAR = CommandMap("car")
@@ -198,7 +198,7 @@ def scene_frames(folder: Path, datasets: Path) -> Path:
 
 
 def test_the_daemon_drives_from_the_raised_hand_of_a_person_at_a_distance(
-    tmp_path, broker, datasets, mediapipe_models, recorder_factory, daemons
+    tmp_path, broker, datasets, mediapipe_models, recorder_factory
 ) -> None:
     frames = scene_frames(tmp_path / "frames", datasets)
     d = Daemon(
@@ -209,9 +209,11 @@ def test_the_daemon_drives_from_the_raised_hand_of_a_person_at_a_distance(
         model={"path": ""},
         locate={"method": "body"},
     )
-    daemons.append(d)
     rec = recorder_factory(f"{d.root}/#")
-    assert d.start().wait() == 0, d.log
+    try:
+        assert d.start().wait() == 0, d.log
+    finally:
+        d.kill()
     commands = [m.json()["command"] for m in rec.on("command")]
     assert collapse(commands) == ["forward", "stop"], d.log
     stats = [m.json() for m in rec.on("stats")]

@@ -88,6 +88,10 @@ def matrix(smoke: bool, float_classifier: Path | None) -> list[Variant]:
         )
         out.append(ours(f"ours {size} float, 2 cores", "--variant", size, "--hands", "float"))
     out.append(ours("ours lite int8 detector, 1 core", "--method", "detector", pinned=True))
+    # The body path (the shipped default) on the same close-up frames: the person is rarely in
+    # view there, so it shows what looking for one costs; make eval-scenes times it on people.
+    out.append(ours("ours lite int8 body, 1 core", "--method", "body", pinned=True))
+    out.append(ours("ours lite int8 body, 2 cores", "--method", "body"))
     if float_classifier is not None and float_classifier.is_file():
         flags = ("--float-classifier", str(float_classifier))
         out.append(ours("ours lite int8, float classifier, 1 core", *flags, pinned=True))

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from edge.config import LocateConfig, parse_config
+from edge.hands.body.locator import BodyLocator
+from edge.hands.locator import HandLocator
 from edge.link.publisher import Publisher
 from edge.model.runtime import load_interpreter
 from edge.pipeline.classify import build_classifier
@@ -96,7 +98,7 @@ def run(frames: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
         loop.step(Frame(image, time.time(), i))
     locator.reset()  # type: ignore[attr-defined]
     buckets = instrument(loop)
-    palm = locator.palm  # type: ignore[attr-defined]
+    palm = hand_models(locator).palm
     per_frame, found = [], 0
     runs_before = palm.runs
     for i, image in enumerate(frames):
@@ -115,10 +117,18 @@ def run(frames: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def hand_models(locator: Any) -> HandLocator:
+    """The palm detector and hand landmark model of a tracker, detector or body locator."""
+    hands = locator.hands if isinstance(locator, BodyLocator) else locator
+    assert isinstance(hands, HandLocator)
+    return hands
+
+
 def instrument(loop: DaemonLoop) -> dict[str, list[float]]:
     """Wrap each stage of a loop in a timer; {stage: seconds of each call}."""
     s = loop.s
-    palm, marks = s.locator.palm, s.locator.landmarks  # type: ignore[attr-defined]
+    hands = hand_models(s.locator)
+    palm, marks = hands.palm, hands.landmarks
     targets: list[tuple[str, Any, str]] = [
         ("palm", palm, "detect"),
         ("landmarks", marks, "run"),
@@ -129,6 +139,13 @@ def instrument(loop: DaemonLoop) -> dict[str, list[float]]:
         ("publish", s.publisher, "command"),
         ("publish", s.publisher, "gesture"),
     ]
+    if isinstance(s.locator, BodyLocator):  # the body path's own models
+        body = s.locator
+        targets += [
+            ("pose_detector", body.detector, "detect"),
+            ("pose_landmarks", body.pose, "run"),
+            ("hand_recrop", body.recrop, "refine"),
+        ]
     model = s.classifier.model  # type: ignore[attr-defined]
     targets += [
         ("invoke_palm", palm._interpreter, "invoke"),
@@ -146,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", required=True, help="uint8 RGB frames, N x H x W x 3, .npy")
     p.add_argument("--variant", choices=("lite", "full"), default="lite")
     p.add_argument("--hands", choices=("float", "int8"), default="int8")
-    p.add_argument("--method", choices=("tracker", "detector"), default="tracker")
+    p.add_argument("--method", choices=("tracker", "detector", "body"), default="tracker")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runtime", default="auto")
     p.add_argument("--classifier", default="", help="landmark classifier (default: shipped)")

@@ -1,4 +1,4 @@
-"""The per-frame loop: frame -> raised hands -> the one that drives -> smoothed -> command -> publish."""
+"""The per-frame loop: frame -> raised hands -> the one that drives -> smoothed -> command."""
 
 from __future__ import annotations
 

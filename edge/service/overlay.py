@@ -58,9 +58,8 @@ def draw_overlay(result: FrameResult) -> np.ndarray:
     if result.prediction is not None:
         lines.append(f"sees {result.prediction.label} {result.prediction.score:.2f}")
     if len(regions) > 1:
-        lines.append(
-            f"{len(regions)} hands up: {'conflict, stop' if result.region is None else 'green drives'}"
-        )
+        who = "conflict: stop" if result.region is None else "green drives"
+        lines.append(f"{len(regions)} hands up, {who}")
     if result.gesture is not None:
         lines.append(f"gesture {result.gesture} {result.confidence:.2f}")
     if result.command is not None:

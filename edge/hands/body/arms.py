@@ -1,4 +1,4 @@
-"""From a body to its hands: each arm's hand region (refined by hand_recrop) and raised or resting."""
+"""From a body to its hands: each arm's hand region (hand_recrop refines it), raised or resting."""
 
 # A hand talks to the vehicle only when it is raised (DESIGN.md, "Which hand drives"). The body
 # says so better than the hand: a hand hanging at the side or resting on a knee has its wrist

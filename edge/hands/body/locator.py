@@ -19,8 +19,10 @@ from edge.types import Frame, HandRegion
 
 log = logging.getLogger(__name__)
 
-# A tracked hand whose centre lies within this share of the body's hand region is that arm's.
-SAME_HAND = 0.75
+# A tracked hand whose centre lies within this share of the body's hand region is that arm's;
+# it keeps its own region unless that shrank below MIN_KEPT of the body's.
+SAME_HAND = 0.5
+MIN_KEPT = 0.7
 
 
 @dataclass(frozen=True)
@@ -145,18 +147,14 @@ class BodyLocator(Closing):
         self.body, self._person = body, body.next_roi
         self.arms = arms(body)
         before = {h.side: h for h in self._followed}
-        followed = []
+        followed: list[_Hand] = []
         for arm in self.arms:
             if not (arm.visible and arm.raised) or len(followed) >= self.opts.max_hands:
                 continue
+            fresh = self.recrop.refine(image, arm.roi, frame.full)
             old = before.get(arm.side)
-            near = old is not None and _within(old.roi, arm.roi, SAME_HAND)
-            roi = (
-                old.roi
-                if near and old is not None
-                else self.recrop.refine(image, arm.roi, frame.full)
-            )
-            followed.append(_Hand(arm.side, roi))
+            keep = old is not None and _same_hand(old.roi, fresh)
+            followed.append(_Hand(arm.side, old.roi if keep and old is not None else fresh))
         self._followed = followed
 
     def _pose(self, image: np.ndarray, roi: Roi) -> Body | None:
@@ -196,5 +194,10 @@ class BodyLocator(Closing):
         self.hands.close()
 
 
-def _within(a: Roi, b: Roi, share: float) -> bool:
-    return math.hypot(a.cx - b.cx, a.cy - b.cy) <= share * b.size
+def _same_hand(tracked: Roi, fresh: Roi) -> bool:
+    """Whether the tracked region still frames the hand the body points at (MediaPipe
+    Holistic's RoiTrackingCalculator does the same): near it and not shrunk. A tracked box
+    that collapsed onto a fist while a finger points (a hand seen from the back) is replaced
+    by the body's, so the finger comes back into view within `pose_every` frames."""
+    near = math.hypot(tracked.cx - fresh.cx, tracked.cy - fresh.cy) <= SAME_HAND * fresh.size
+    return near and tracked.size >= MIN_KEPT * fresh.size

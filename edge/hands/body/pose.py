@@ -1,4 +1,4 @@
-"""MediaPipe's BlazePose: the person detector and the 33-point body landmark model, numpy decoded."""
+"""MediaPipe's BlazePose: the person detector and the 33-point body landmark model, in numpy."""
 
 from __future__ import annotations
 
