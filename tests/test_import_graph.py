@@ -1,4 +1,4 @@
-"""First-party imports: no cycle, edge/ layers import only downwards, convert/ imports at the top."""
+"""First-party imports: no cycle, edge/ layers import downwards only, convert/ at the top."""
 
 from __future__ import annotations
 
