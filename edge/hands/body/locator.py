@@ -12,7 +12,7 @@ import numpy as np
 
 from edge.closing import Closing
 from edge.hands.body.arms import Arm, HandRecrop, arms
-from edge.hands.body.pose import Body, PoseDetector, PoseLandmarkModel
+from edge.hands.body.pose import Body, Box, PoseDetector, PoseLandmarkModel, views
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.locator import HandLocator, region_from
 from edge.types import Frame, HandRegion
@@ -84,6 +84,8 @@ class BodyLocator(Closing):
         self._followed: list[_Hand] = []
         self._since_pose = math.inf
         self._close_up = False  # the last frame's hand came from the palm path
+        self._views: list[Box] = []  # where the person detector looks, one per try
+        self._view = 0
 
     def locate(self, frame: Frame) -> HandRegion | None:
         """The first raised hand (the loop reads all of them through `locate_all`)."""
@@ -137,10 +139,9 @@ class BodyLocator(Closing):
         """Run the body model on the followed person, or find one; update the raised hands."""
         image = frame.image
         self._since_pose = 0
-        body = self._pose(image, self._person) if self._person is not None else None
+        body = self._pose(frame, self._person) if self._person is not None else None
         if body is None:  # nobody followed, or the person was lost: find one in this frame
-            people = self.detector.detect(image)
-            body = self._pose(image, people[0]) if people else None
+            body = self._find_person(frame)
         if body is None:
             self._person, self.body, self.arms, self._followed = None, None, [], []
             return
@@ -157,9 +158,20 @@ class BodyLocator(Closing):
             followed.append(_Hand(arm.side, old.roi if keep and old is not None else fresh))
         self._followed = followed
 
-    def _pose(self, image: np.ndarray, roi: Roi) -> Body | None:
-        body = self.pose.run(image, roi)
+    def _pose(self, frame: Frame, roi: Roi) -> Body | None:
+        body = self.pose.run(frame.image, roi, frame.full)
         return body if body.score >= self.opts.min_pose_score else None
+
+    def _find_person(self, frame: Frame) -> Body | None:
+        """The person detector on this try's view of the frame (edge.hands.body.pose.views):
+        one detector run per try, the next view on the next try until someone is found."""
+        h, w = frame.image.shape[:2]
+        if len(self._views) == 0 or self._views[0][2:] != (w, h):
+            self._views, self._view = views(w, h), 0
+        people = self.detector.detect(frame.image, self._views[self._view])
+        body = self._pose(frame, people[0]) if people else None
+        self._view = 0 if body is not None else (self._view + 1) % len(self._views)
+        return body
 
     def _close(self, frame: Frame) -> list[HandRegion]:
         """Nobody in view: the palm detector path (one hand, as HandLocator)."""

@@ -34,6 +34,8 @@ PINKY = {"left": 17, "right": 18}
 INDEX = {"left": 19, "right": 20}
 HIP = {"left": 23, "right": 24}
 
+Box = tuple[int, int, int, int]
+
 
 @dataclass(frozen=True)
 class Body:
@@ -48,6 +50,16 @@ class Body:
     score: float
     roi: Roi
     next_roi: Roi
+
+
+def views(width: int, height: int) -> list[Box]:
+    """Where the person detector looks, one per try: the whole frame, then its half-size parts
+    (the centre first, then the eight around it, half overlapping), which see a far person
+    twice as large."""
+    w, h = width // 2, height // 2
+    parts = [(x, y) for y in (0, h // 2, h) for x in (0, w // 2, w)]
+    parts.sort(key=lambda p: p != (w // 2, h // 2))
+    return [(0, 0, width, height), *((x, y, x + w, y + h) for x, y in parts)]
 
 
 def body_roi(centre: np.ndarray, scale_point: np.ndarray) -> Roi:
@@ -89,10 +101,16 @@ class PoseDetector:
         self.min_score = min_score
         self.runs = 0
 
-    def detect(self, image: np.ndarray) -> list[Roi]:
-        """Each person's body region in an RGB uint8 frame, best first (frame pixels)."""
+    def detect(self, image: np.ndarray, view: Box | None = None) -> list[Roi]:
+        """Each person's body region in an RGB uint8 frame, best first (frame pixels).
+
+        `view` (x0, y0, x1, y1 px) looks only there, at that part's own scale: a person far
+        away, a few dozen pixels tall in the whole frame, is found in a zoomed part of it.
+        """
         self.runs += 1
-        boxed, scale, pad_x, pad_y = letterbox(image, DETECTOR_SIZE)
+        x0, y0 = (0, 0) if view is None else view[:2]
+        part = image if view is None else image[view[1] : view[3], view[0] : view[2]]
+        boxed, scale, pad_x, pad_y = letterbox(part, DETECTOR_SIZE)
         # pose_detection_cpu.pbtxt feeds pixels mapped to [-1, 1].
         x = boxed[None].astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
         self._interpreter.set_tensor(self._index, x)
@@ -110,7 +128,7 @@ class PoseDetector:
         kps = raw[:, 4:].reshape(-1, NUM_KEYPOINTS, 2) + anchors[:, None, :]
         found = []
         for _box, kp, _score in weighted_nms(boxes, kps, scores[keep], NMS_IOU):
-            kp_px = (kp * DETECTOR_SIZE - [pad_x, pad_y]) / scale
+            kp_px = (kp * DETECTOR_SIZE - [pad_x, pad_y]) / scale + [x0, y0]
             found.append(body_roi(kp_px[0], kp_px[1]))
         return found
 
@@ -146,10 +164,10 @@ class PoseLandmarkModel:
             raise ValueError(msg) from exc
         self.runs = 0
 
-    def run(self, image: np.ndarray, roi: Roi) -> Body:
-        """The body in `roi` of an RGB uint8 frame."""
+    def run(self, image: np.ndarray, roi: Roi, full: np.ndarray | None = None) -> Body:
+        """The body in `roi` of an RGB uint8 frame (cut from `full` when given)."""
         self.runs += 1
-        crop, m = crop_upright(image, roi, LANDMARK_SIZE)
+        crop, m = crop_upright(image, roi, LANDMARK_SIZE, full)
         self._interpreter.set_tensor(self._in.index, self._in(crop))
         self._interpreter.invoke()
         raw = self._points()[0].reshape(39, 5)
