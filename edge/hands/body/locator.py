@@ -8,8 +8,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from edge.closing import Closing
 from edge.hands.body.arms import Arm, HandRecrop, arms
 from edge.hands.body.pose import Body, Box, PoseDetector, PoseLandmarkModel, views
