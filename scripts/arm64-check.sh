@@ -4,7 +4,8 @@
 #
 # 1. On the host (x86, .venv): `gesture-edge classify --json` on a fixed set of real images
 #    (scripts/arm64_check.py images): whole subhih-hands frames with the default landmark model
-#    and the palm detector ([locate] method = "detector"), their hand crops and
+#    and the palm detector ([locate] method = "detector"), candir-gestures frames of people
+#    1.5 m and 4 m away with the body path ([locate] method = "body"), subhih hand crops and
 #    shimaazizi-4gest crops with the default landmark model (--crops) and with the image model
 #    (--model models/gestures-image.tflite --crops).
 # 2. For each emulated CPU (-p pi4 = Cortex-A72, pi5 = Cortex-A76), on a throwaway copy of the
@@ -65,11 +66,19 @@ path = "../models/gestures-landmarks.tflite"
 [locate]
 method = "detector"
 EOF
+cat > "$STAGE/images/body.toml" <<'EOF'
+# people at a distance: the body path (person, raised hands), the hand cut from the frame
+[model]
+path = "../models/gestures-landmarks.tflite"
+[locate]
+method = "body"
+EOF
 cat > "$STAGE/images/classify.sh" <<'EOF'
 # usage: GE=path/to/gesture-edge bash images/classify.sh  (in the project root) -> JSONL
 set -euo pipefail
 run() { local tag=$1; shift; "$GE" classify --json "$@" | sed "s/^{/{\"run\": \"$tag\", /"; }
 run landmarks-frames --config images/detector.toml images/frames
+run landmarks-body --config images/body.toml images/people
 run landmarks-crops --crops images/crops
 run landmarks-4gest --crops images/4gest
 run image-crops --model models/gestures-image.tflite --crops images/crops

@@ -4,6 +4,7 @@
   frames/   whole subhih-hands frames with exactly one hand box (N per label, evenly spread by name)
   crops/    the hand crop of each of those frames (square box, the models' crop margin)
   4gest/    shimaazizi-4gest crops (N per class, evenly spread by name)
+  people/   candir-gestures frames of people 1.5 m and 4 m away (N per class), for the body path
 `compare HOST.jsonl ARM.jsonl [--tag NAME]`: one `gesture-edge classify --json` record per line,
 each carrying a `run` key; prints agreement and the largest score difference, exits 1 on any
 label disagreement or a missing record.
@@ -66,6 +67,16 @@ def pick_images(datasets: Path, out: Path, per_label: int) -> int:
             dst = out / "crops" / f"{label}_{Path(row['filename']).stem}.png"
             cv2.imwrite(str(dst), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
             count += 2
+    (out / "people").mkdir(exist_ok=True)  # the body path: people 1.5 m and 4 m away
+    with open(datasets / "candir-gestures" / "manifest.csv", newline="") as f:
+        by_class: dict[str, list[str]] = defaultdict(list)
+        for row in csv.DictReader(f):
+            by_class[f"{row['kind']}-{row['source_class']}"].append(row["path"])
+    for cls in ("hand-palm", "hand-take_off", "hand-emergency", "hand-closer", "body-no_class"):
+        for rel in _spread(sorted(by_class[cls]), per_label):
+            dst = out / "people" / f"{cls}_{Path(rel).name}"
+            shutil.copyfile(datasets / "candir-gestures" / rel, dst)
+            count += 1
     gest = datasets / "shimaazizi-4gest"
     for cls in sorted(p for p in gest.iterdir() if p.is_dir()):
         for src in _spread(sorted(cls.glob("*.jpg")), per_label):

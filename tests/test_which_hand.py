@@ -221,3 +221,30 @@ def test_the_daemon_drives_from_the_raised_hand_of_a_person_at_a_distance(
     assert any(s["hands_resting"] == 1 for s in stats), stats
     seen = [s["hand_px"] for s in stats if s["hand_px"] is not None]
     assert seen and all(10 < px < 120 for px in seen)  # in the 320x240 stream's pixels
+
+
+def test_operator_with_the_body_path_is_a_config_error_that_says_why() -> None:
+    from edge.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as err:
+        parse_config({"locate": {"method": "body"}, "operator": {"enabled": True}})
+    assert "[operator] enabled: needs [locate] method = 'detector' or 'tracker'" in str(err.value)
+    assert "follows one person already" in str(err.value)
+
+
+def test_a_person_four_times_farther_is_found_by_a_zoomed_view_within_ten_tries(
+    body_stages, datasets
+) -> None:
+    from devtools.scenes import scene
+
+    locator, classifier = body_stages
+    for path in candir(datasets, "palm", 3):
+        frame = scene(read_rgb(str(path)), 4.0, 2)
+        locator.reset()
+        regions = []
+        for _ in range(10):  # two tries per view: the palm detector takes every other frame
+            if regions := locator.locate_all(frame):
+                break
+        assert regions, f"{path.name}: nobody found in 10 frames"
+        assert classifier.classify(frame, regions[0]).label == "stop"
+        assert regions[0].size < 35  # in the small stream's pixels (about 20 px tall)

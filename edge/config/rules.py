@@ -183,11 +183,14 @@ def operator_rules(s: dict[str, Any], errors: list[str]) -> None:
     op = s["operator"]
     if not op.enabled:
         return
-    if s["locate"].method == "fixed":
-        errors.append(
-            "[operator] enabled: needs [locate] method = 'detector' or 'tracker' "
-            "(a fixed box sees one region, not hands)"
+    if s["locate"].method in ("fixed", "body"):
+        why = (
+            "a fixed box sees one region, not hands"
+            if s["locate"].method == "fixed"
+            else "the body path follows one person already: the one the person detector "
+            "finds best; to pick an operator among several people use 'tracker'"
         )
+        errors.append(f"[operator] enabled: needs [locate] method = 'detector' or 'tracker' ({why})")
     if op.policy != "take_control":
         return
     try:
