@@ -190,7 +190,9 @@ def operator_rules(s: dict[str, Any], errors: list[str]) -> None:
             else "the body path follows one person already: the one the person detector "
             "finds best; to pick an operator among several people use 'tracker'"
         )
-        errors.append(f"[operator] enabled: needs [locate] method = 'detector' or 'tracker' ({why})")
+        errors.append(
+            f"[operator] enabled: needs [locate] method = 'detector' or 'tracker' ({why})"
+        )
     if op.policy != "take_control":
         return
     try:

@@ -30,12 +30,15 @@ class BodyOptions:
     `pose_every`: frames between body landmark runs while a person is followed (the raised /
     resting call and a new hand's region come from it; hands are tracked in between).
     `idle_every`: the same while the person holds no hand up.
+    `palm_every`: frames between palm detections while a person is in view but none of their
+    raised hands is read (a hand up close the body model missed).
     `redetect_every`: frames between person detections when nobody is in view (the palm
     detector finds close hands meanwhile).
     """
 
     pose_every: int = 10
     idle_every: int = 3
+    palm_every: int = 3
     redetect_every: int = 30
     min_pose_score: float = 0.5
     max_hands: int = 2
@@ -58,7 +61,9 @@ class BodyLocator(Closing):
     points, refined by hand_recrop; the hand landmark model then tracks it frame to frame as
     HandLocator does. Resting hands are counted, never read. Nobody in view (a hand that fills the
     frame has no body around it): the palm detector path of `hands` finds the hand, and the
-    person detector is tried again every `redetect_every` frames.
+    person detector is tried again every `redetect_every` frames. A person in view whose raised
+    hands are not read (a close hand the body model did not explain): the palm path looks too,
+    and a hand it finds where a resting arm's hand lies stays unread.
 
     Args:
         detector, pose, recrop: the body models.
@@ -82,6 +87,7 @@ class BodyLocator(Closing):
         self._followed: list[_Hand] = []
         self._since_pose = math.inf
         self._close_up = False  # the last frame's hand came from the palm path
+        self._since_palm = 0
         self._views: list[Box] = []  # where the person detector looks, one per try
         self._view = 0
 
@@ -97,8 +103,9 @@ class BodyLocator(Closing):
             self._look_at_body(frame)
         if self._person is None:
             return self._close(frame)
-        self._close_up = False
         found = self._read(frame, self._followed)
+        if len(found) < len(self._followed):
+            self._since_palm = self.opts.palm_every  # a hand was lost: the palm path may look
         if len(found) < len(self._followed) and self._since_pose > 0:
             # A raised hand went missing: look at the body again in this frame (the person
             # may have lowered it, moved, or the hand left its tracked region).
@@ -109,7 +116,38 @@ class BodyLocator(Closing):
             new = [h for h in self._followed if h.side not in {r.side for r in found}]
             found += self._read(frame, new)
         self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
+        if found:
+            self._close_up = False
+            return found
+        return self._beside(frame)
+
+    def _beside(self, frame: Frame) -> list[HandRegion]:
+        """A person is in view but none of their raised hands was read: look for a hand up
+        close that the body model does not explain (the head cut off, a hand in front of the
+        lens) with the palm path, every `palm_every` frames (every frame while it follows one).
+        A hand it finds where a resting arm's hand is stays unread: resting hands never drive."""
+        self._since_palm += 1
+        if not self._close_up and self._since_palm < self.opts.palm_every:
+            return []
+        self._since_palm = 0
+        following = self._close_up
+        found = self._close(frame)
+        if found and self._at_rest(found[0]):
+            self.hands.reset()
+            self._close_up = False
+            return []
+        if following and not found:
+            self._since_palm = self.opts.palm_every  # lost it: look again on the next frame
         return found
+
+    def _at_rest(self, region: HandRegion) -> bool:
+        """Whether `region` lies in the hand region of an arm the body says is not raised."""
+        x0, y0, x1, y1 = region.box
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        return any(
+            not a.raised and math.hypot(cx - a.roi.cx, cy - a.roi.cy) <= a.roi.size / 2
+            for a in self.arms
+        )
 
     def _due(self) -> float:
         """Frames between body runs: a followed person's cadence (`idle_every` while they hold
@@ -117,7 +155,8 @@ class BodyLocator(Closing):
         other frame (the palm detector takes the others), or `redetect_every` while the
         close-up path follows a hand."""
         if self._person is not None:
-            return self.opts.pose_every if self._followed else self.opts.idle_every
+            busy = self._followed or self._close_up
+            return self.opts.pose_every if busy else self.opts.idle_every
         return self.opts.redetect_every if self._close_up else 2
 
     def _read(self, frame: Frame, hands: list[_Hand]) -> list[HandRegion]:
