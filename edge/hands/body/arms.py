@@ -42,12 +42,18 @@ class Arm:
 
 
 def is_raised(body: Body, side: str, slack: float = RAISED_SLACK) -> bool:
-    """Whether `side`'s hand is held up: wrist at most `slack` upper arms below the elbow and
-    above the hip."""
+    """Whether `side`'s hand is held up: wrist at most `slack` upper arms below the elbow and,
+    when the hip is in view, above it (a hand on a table or a knee, forearm level)."""
     p = body.points
     wrist, elbow, shoulder, hip = p[WRIST[side]], p[ELBOW[side]], p[SHOULDER[side]], p[HIP[side]]
     upper = float(np.linalg.norm(elbow - shoulder))
-    return bool(wrist[1] <= elbow[1] + slack * upper and wrist[1] < hip[1])
+    above_hip = wrist[1] < hip[1] or body.visibility[HIP[side]] < MIN_WRIST_VISIBILITY
+    return bool(wrist[1] <= elbow[1] + slack * upper and above_hip)
+
+
+def shoulder_width(body: Body) -> float:
+    """The distance between the shoulders in frame pixels."""
+    return float(np.linalg.norm(body.points[SHOULDER["left"]] - body.points[SHOULDER["right"]]))
 
 
 def hand_roi(body: Body, side: str) -> Roi:

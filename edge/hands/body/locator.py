@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.closing import Closing
-from edge.hands.body.arms import Arm, HandRecrop, arms
+from edge.hands.body.arms import Arm, HandRecrop, arms, shoulder_width
 from edge.hands.body.pose import Body, Box, PoseDetector, PoseLandmarkModel, views
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.locator import HandLocator, region_from
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 # it keeps its own region unless that shrank below MIN_KEPT of the body's.
 SAME_HAND = 0.5
 MIN_KEPT = 0.7
+# A hand (about 19 cm) at the body's own distance is about half the shoulder width (about
+# 40 cm) across; one that looks this many shoulder widths large is well in front of the body.
+NEARER = 0.8
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,11 @@ class BodyLocator(Closing):
         return found
 
     def _at_rest(self, region: HandRegion) -> bool:
-        """Whether `region` lies in the hand region of an arm the body says is not raised."""
+        """Whether `region` lies in the hand region of an arm the body says is not raised,
+        and is no nearer the camera than the body (a hand held out towards the lens is in
+        front of the body, whatever the body model made of that arm)."""
+        if self.body is not None and region.size >= NEARER * shoulder_width(self.body):
+            return False
         x0, y0, x1, y1 = region.box
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         return any(
