@@ -108,6 +108,12 @@ fi
 if [ ! -e "$root$SYSCONFDIR/mqtt_password" ]; then
     (umask 077 && printf '\n' >"$root$SYSCONFDIR/mqtt_password")
 fi
+# The preview's token (asked of every request once [preview] host is not loopback): random,
+# made once, kept across reinstalls; the log prints a link with it once per start.
+if [ ! -s "$root$SYSCONFDIR/preview_token" ]; then
+    (umask 077 && "$venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))' \
+        >"$root$SYSCONFDIR/preview_token")
+fi
 
 # shellcheck source=scripts/install-vehicle.sh
 if [ -n "$VEHICLE" ]; then . "$SRC/scripts/install-vehicle.sh"; fi

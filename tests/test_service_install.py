@@ -38,6 +38,7 @@ def test_install_lays_out_the_expected_tree(installed_root, device_models):
         *(f"{PREFIX}/models/mediapipe/{p.name}" for p in device_models.glob("mediapipe/*.tflite")),
         "etc/gesturepilot/gesturepilot.toml",
         "etc/gesturepilot/mqtt_password",
+        "etc/gesturepilot/preview_token",
         "etc/systemd/system/gesturepilot.service",
         "etc/sysusers.d/gesturepilot.conf",
     ):
@@ -55,6 +56,19 @@ def test_install_lays_out_the_expected_tree(installed_root, device_models):
     password = root / "etc/gesturepilot/mqtt_password"
     assert password.read_bytes() == b"\n"  # no password; systemd needs the file to exist
     assert stat.S_IMODE(password.stat().st_mode) == 0o600
+
+
+def test_install_writes_a_random_preview_token_once_and_keeps_it(
+    installed_root, repo_root, project_wheel, device_models, tmp_path
+):
+    token_file = installed_root / "etc/gesturepilot/preview_token"
+    token = token_file.read_text().strip()
+    assert len(token) >= 32 and token.replace("-", "").replace("_", "").isalnum()
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    other = staged_install(repo_root, tmp_path / "other", project_wheel, device_models)
+    assert (other / "etc/gesturepilot/preview_token").read_text().strip() != token  # random
+    staged_install(repo_root, other, project_wheel, device_models)  # a reinstall keeps it
+    assert (other / "etc/gesturepilot/preview_token").read_text() != ""
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(installed_root, tmp_path):
