@@ -161,7 +161,7 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
     remote.mkdir()
     bin_dir = fake_remote(tmp_path / "bin", remote)
     base = getattr(sys, "_base_executable", sys.executable)
-    remote_env = f"DESTDIR={root} VENV_PIP_ARGS=--no-deps DEVICE_PYTHON={base}"
+    remote_env = f"DESTDIR={root} VENV_PIP_ARGS=--no-deps LOCK=none DEVICE_PYTHON={base}"
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
     cmd = ["make", "-s", "-C", str(repo_root), "deploy", "HOST=pi@raspberrypi.local"]
     cmd += [f"DEPLOY_BUILD={build}", f"MODELS={device_models}", f"REMOTE_ENV={remote_env}"]
@@ -172,7 +172,13 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
         top = sorted({Path(n).parts[1] for n in tar.getnames() if len(Path(n).parts) > 1})
     wheels = [t for t in top if t.startswith("gesturepilot-") and t.endswith(".whl")]
     assert len(wheels) == 1
-    assert [t for t in top if t not in wheels] == ["configs", "models", "scripts", "systemd"]
+    assert [t for t in top if t not in wheels] == [
+        "configs",
+        "locks",
+        "models",
+        "scripts",
+        "systemd",
+    ]
     # Installed on the "Pi" from the bundle's wheel, and the copied bundle cleaned up.
     assert (root / PREFIX / "venv/bin/gesture-edge").is_file()
     assert (root / PREFIX / "models/gestures-landmarks.tflite").is_file()
