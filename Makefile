@@ -136,7 +136,10 @@ clean:  ## remove the venvs, caches and build outputs
 
 # --- Device install and deploy (docs/deploy.md). The logic lives in scripts/install.sh so the
 # deploy bundle can run it on a Pi that has no make.
-.PHONY: install uninstall deploy deploy-bundle bench-preview
+.PHONY: install uninstall deploy deploy-bundle bench-preview lock
+
+lock: venv-edge  ## locks/*.txt: the device side pinned with sha256s (x86_64/aarch64, Python 3.11/3.13; network); wheels kept in build/wheelhouse/
+	$(PY) -m devtools.lock
 DESTDIR ?=
 PREFIX ?= /opt/gesturepilot
 SYSCONFDIR ?= /etc/gesturepilot
@@ -147,6 +150,8 @@ MODELS ?= models
 MODEL ?= gestures-landmarks
 WHEEL ?=
 VENV_PIP_ARGS ?=
+LOCK ?=  # the hashed pins (locks/edge-linux-<machine>-cp<py>.txt for the device); none: unlocked
+WHEELHOUSE ?=  # install the lock's wheels from this folder only (pip --no-index)
 PURGE ?= 0
 USE_SYSTEM_OPENCV ?= 0
 NO_START ?= 0
@@ -160,7 +165,8 @@ BUNDLE = $(DEPLOY_BUILD)/gesturepilot-deploy.tar.gz
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" \
 	UNITDIR="$(UNITDIR)" SYSUSERSDIR="$(SYSUSERSDIR)" DEVICE_PYTHON="$(DEVICE_PYTHON)" \
 	MODELS="$(abspath $(MODELS))" WHEEL="$(WHEEL)" VENV_PIP_ARGS="$(VENV_PIP_ARGS)" SRC="$(CURDIR)" \
-	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)" MODEL="$(MODEL)"
+	USE_SYSTEM_OPENCV="$(USE_SYSTEM_OPENCV)" NO_START="$(NO_START)" MODEL="$(MODEL)" \
+	LOCK="$(LOCK)" WHEELHOUSE="$(WHEELHOUSE)"
 
 install:  ## on the device, as root: venv in PREFIX (/opt/gesturepilot), unit, config, model, systemctl enable --now
 	$(INSTALL_ENV) sh scripts/install.sh
@@ -174,6 +180,7 @@ deploy-bundle:  ## build/deploy/gesturepilot-deploy.tar.gz: wheel, models, unit,
 	rm -rf $(DEPLOY_BUILD)/gesturepilot && mkdir -p $(DEPLOY_BUILD)/gesturepilot/systemd $(DEPLOY_BUILD)/gesturepilot/scripts $(DEPLOY_BUILD)/gesturepilot/configs
 	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m pip wheel -q --no-deps $(WHEEL_ARGS) -w $(DEPLOY_BUILD)/gesturepilot .
 	cp scripts/install.sh scripts/install-vehicle.sh scripts/uninstall.sh $(DEPLOY_BUILD)/gesturepilot/scripts/
+	cp -r locks $(DEPLOY_BUILD)/gesturepilot/locks
 	cp systemd/gesturepilot.service systemd/gesturepilot-vehicle.service systemd/gesturepilot.sysusers systemd/gesturepilot.toml $(DEPLOY_BUILD)/gesturepilot/systemd/
 	cp configs/vehicle-*.toml $(DEPLOY_BUILD)/gesturepilot/configs/
 	cp -r $(MODELS) $(DEPLOY_BUILD)/gesturepilot/models

@@ -10,7 +10,8 @@
 #    (--model models/gestures-image.tflite --crops).
 # 2. For each emulated CPU (-p pi4 = Cortex-A72, pi5 = Cortex-A76), on a throwaway copy of the
 #    checkout (tracked + untracked files, plus the gitignored models/mediapipe/*.tflite):
-#    a fresh venv with `pip install -e '.[edge]' pytest` from PyPI (aarch64 wheels), the same
+#    a fresh venv with the device side from its hashed lock (locks/edge-linux-aarch64-cp311.txt,
+#    `pip install --require-hashes`; aarch64 wheels from PyPI), then -e . and pytest, the same
 #    classify commands, `gesture-edge check-config` on the shipped configs, and the device-side
 #    tests that need neither TensorFlow nor mosquitto (neither is in the arm64 root).
 # 3. Labels host vs aarch64 per image; exit 1 on any disagreement or failed step.
@@ -90,8 +91,11 @@ cat > "$STAGE/images/inner.sh" <<EOF
 set -uo pipefail
 echo "== \$(uname -m), \$(/usr/bin/python3 --version), \$(grep -m1 Model /proc/cpuinfo), QEMU_CPU=\$QEMU_CPU"
 t=\$(date +%s)
-if /usr/bin/python3 -m venv /tmp/venv && /tmp/venv/bin/pip install -q -e '.[edge]' pytest; then
-  V=/tmp/venv; echo "install: fresh venv, pip install -e '.[edge]' pytest: ok in \$(( \$(date +%s) - t ))s" | tee /out/install.txt
+# the device side from its hashed lock (what make install does), then the project and pytest
+LOCK=locks/edge-linux-\$(/usr/bin/python3 -c 'import platform as p, sys; v = sys.version_info; print(f"{p.machine()}-cp{v[0]}{v[1]}")').txt
+if /usr/bin/python3 -m venv /tmp/venv && /tmp/venv/bin/pip install -q --require-hashes --only-binary=:all: -r \$LOCK \
+    && /tmp/venv/bin/pip install -q --no-deps -e . && /tmp/venv/bin/pip install -q pytest; then
+  V=/tmp/venv; echo "install: fresh venv, pip install --require-hashes -r \$LOCK, -e . pytest: ok in \$(( \$(date +%s) - t ))s" | tee /out/install.txt
 else
   echo "install: FAILED in a fresh venv; falling back to --no-deps on /opt/venv" | tee /out/install.txt
   /opt/venv/bin/pip install -q --no-deps -e . || exit 3
@@ -125,7 +129,7 @@ for cpu in $CPUS; do
       "$STAGE" 'bash images/inner.sh' 2>&1 | sed -u "s/^/  [$cpu] /"; then
     say "$cpu: the run itself failed"; status=1
   fi
-  grep -q "pip install -e '.\[edge\]' pytest: ok" "$out/install.txt" 2>/dev/null || { say "$cpu: install failed"; status=1; }
+  grep -q "pip install --require-hashes -r locks/.*: ok" "$out/install.txt" 2>/dev/null || { say "$cpu: install failed"; status=1; }
   grep -q "exit 0" "$out/classify.txt" 2>/dev/null || { say "$cpu: classify failed"; status=1; }
   [ "$(grep -c ': exit 0$' "$out/check-config.txt" 2>/dev/null)" = 3 ] || { say "$cpu: check-config failed"; status=1; }
   if [ "$PYTEST_ARGS" != none ]; then

@@ -15,6 +15,8 @@ WHEEL=${WHEEL:-}                                   # a built gesturepilot wheel;
 MODELS=${MODELS:-$SRC/models}
 MODEL=${MODEL:-gestures-landmarks}                 # the gesture model the config names
 VENV_PIP_ARGS=${VENV_PIP_ARGS:-}                   # e.g. --no-deps (tests), --index-url ...
+LOCK=${LOCK:-}                                     # hashed pins; empty: locks/ for this device; none
+WHEELHOUSE=${WHEELHOUSE:-}                         # the lock's wheels from this folder only
 USE_SYSTEM_OPENCV=${USE_SYSTEM_OPENCV:-0}          # 1: keep apt's cv2 (Jetson: GStreamer)
 NO_START=${NO_START:-0}                            # 1: enable, but do not (re)start now
 VEHICLE=${VEHICLE:-}                               # car | drone | sim: also gesturepilot-vehicle
@@ -51,10 +53,30 @@ if [ -z "$WHEEL" ]; then
 fi
 # apt's picamera2/simplejpeg are built against the system numpy: never shadow it in the venv.
 sysnumpy=$("$DEVICE_PYTHON" -c 'import numpy; print(numpy.__version__)' 2>/dev/null || true)
-: >"$tmp/constraints.txt"
-if [ -n "$sysnumpy" ]; then echo "numpy==$sysnumpy" >"$tmp/constraints.txt"; fi
-# shellcheck disable=SC2086  # VENV_PIP_ARGS is a list of words
-pip install -q -c "$tmp/constraints.txt" $VENV_PIP_ARGS "$WHEEL[edge]" >&2
+if [ "$LOCK" = none ]; then
+    say "warning: LOCK=none: dependencies resolved from pyproject.toml's ranges, no hashes"
+    : >"$tmp/constraints.txt"
+    if [ -n "$sysnumpy" ]; then echo "numpy==$sysnumpy" >"$tmp/constraints.txt"; fi
+    # shellcheck disable=SC2086  # VENV_PIP_ARGS is a list of words
+    pip install -q -c "$tmp/constraints.txt" $VENV_PIP_ARGS "$WHEEL[edge]" >&2
+else
+    if [ -z "$LOCK" ]; then
+        tag=$("$venv/bin/python" -c 'import platform as p, sys; v = sys.version_info; print(f"linux-{p.machine()}-cp{v[0]}{v[1]}")')
+        LOCK=$SRC/locks/edge-$tag.txt
+        [ -f "$LOCK" ] || die "no lock for this device ($tag) in $SRC/locks: add it to devtools/lock.py and run make lock, or LOCK=none to install unlocked"
+    fi
+    [ -f "$LOCK" ] || die "LOCK=$LOCK: no such file"
+    locked=$(sed -n 's/^numpy==\([^ ]*\).*/\1/p' "$LOCK")
+    if [ -n "$sysnumpy" ] && [ -n "$locked" ] && [ "$sysnumpy" != "$locked" ]; then
+        die "apt's numpy is $sysnumpy, $LOCK pins $locked (apt's picamera2 needs its own): set numpy for this OS in devtools/lock.py and run make lock, or LOCK=none"
+    fi
+    index=""
+    if [ -n "$WHEELHOUSE" ]; then index="--no-index --find-links $WHEELHOUSE"; fi
+    say "dependencies from $LOCK (pip --require-hashes${WHEELHOUSE:+, only from $WHEELHOUSE})"
+    # shellcheck disable=SC2086  # index and VENV_PIP_ARGS are lists of words
+    pip install -q --require-hashes --only-binary=:all: $index $VENV_PIP_ARGS -r "$LOCK" >&2 \
+        || die "the locked install failed (a hash that does not match is a tampered or re-uploaded file: never edit the lock by hand; make lock)"
+fi
 # Same version as before (a redeploy) still replaces the code.
 pip install -q --no-deps --force-reinstall "$WHEEL" >&2
 if [ "$USE_SYSTEM_OPENCV" = 1 ]; then
@@ -107,6 +129,12 @@ fi
 # LoadCredential= fails the start when the file is missing: an empty line means "no password".
 if [ ! -e "$root$SYSCONFDIR/mqtt_password" ]; then
     (umask 077 && printf '\n' >"$root$SYSCONFDIR/mqtt_password")
+fi
+# The preview's token (asked of every request once [preview] host is not loopback): random,
+# made once, kept across reinstalls; the log prints a link with it once per start.
+if [ ! -s "$root$SYSCONFDIR/preview_token" ]; then
+    (umask 077 && "$venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))' \
+        >"$root$SYSCONFDIR/preview_token")
 fi
 
 # shellcheck source=scripts/install-vehicle.sh

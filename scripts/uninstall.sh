@@ -40,5 +40,5 @@ if [ "$PURGE" = 1 ]; then
     fi
     say "purged $SYSCONFDIR, /var/lib/gesturepilot and the gesturepilot user"
 else
-    say "kept $SYSCONFDIR (config, mqtt_password) and the gesturepilot user; PURGE=1 removes them"
+    say "kept $SYSCONFDIR (config, mqtt_password, preview_token) and the gesturepilot user; PURGE=1 removes them"
 fi

@@ -38,6 +38,7 @@ def test_install_lays_out_the_expected_tree(installed_root, device_models):
         *(f"{PREFIX}/models/mediapipe/{p.name}" for p in device_models.glob("mediapipe/*.tflite")),
         "etc/gesturepilot/gesturepilot.toml",
         "etc/gesturepilot/mqtt_password",
+        "etc/gesturepilot/preview_token",
         "etc/systemd/system/gesturepilot.service",
         "etc/sysusers.d/gesturepilot.conf",
     ):
@@ -55,6 +56,19 @@ def test_install_lays_out_the_expected_tree(installed_root, device_models):
     password = root / "etc/gesturepilot/mqtt_password"
     assert password.read_bytes() == b"\n"  # no password; systemd needs the file to exist
     assert stat.S_IMODE(password.stat().st_mode) == 0o600
+
+
+def test_install_writes_a_random_preview_token_once_and_keeps_it(
+    installed_root, repo_root, project_wheel, device_models, tmp_path
+):
+    token_file = installed_root / "etc/gesturepilot/preview_token"
+    token = token_file.read_text().strip()
+    assert len(token) >= 32 and token.replace("-", "").replace("_", "").isalnum()
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    other = staged_install(repo_root, tmp_path / "other", project_wheel, device_models)
+    assert (other / "etc/gesturepilot/preview_token").read_text().strip() != token  # random
+    staged_install(repo_root, other, project_wheel, device_models)  # a reinstall keeps it
+    assert (other / "etc/gesturepilot/preview_token").read_text() != ""
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(installed_root, tmp_path):
@@ -147,7 +161,7 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
     remote.mkdir()
     bin_dir = fake_remote(tmp_path / "bin", remote)
     base = getattr(sys, "_base_executable", sys.executable)
-    remote_env = f"DESTDIR={root} VENV_PIP_ARGS=--no-deps DEVICE_PYTHON={base}"
+    remote_env = f"DESTDIR={root} VENV_PIP_ARGS=--no-deps LOCK=none DEVICE_PYTHON={base}"
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
     cmd = ["make", "-s", "-C", str(repo_root), "deploy", "HOST=pi@raspberrypi.local"]
     cmd += [f"DEPLOY_BUILD={build}", f"MODELS={device_models}", f"REMOTE_ENV={remote_env}"]
@@ -158,7 +172,13 @@ def test_make_deploy_ships_the_bundle_and_installs_it_over_ssh(repo_root, device
         top = sorted({Path(n).parts[1] for n in tar.getnames() if len(Path(n).parts) > 1})
     wheels = [t for t in top if t.startswith("gesturepilot-") and t.endswith(".whl")]
     assert len(wheels) == 1
-    assert [t for t in top if t not in wheels] == ["configs", "models", "scripts", "systemd"]
+    assert [t for t in top if t not in wheels] == [
+        "configs",
+        "locks",
+        "models",
+        "scripts",
+        "systemd",
+    ]
     # Installed on the "Pi" from the bundle's wheel, and the copied bundle cleaned up.
     assert (root / PREFIX / "venv/bin/gesture-edge").is_file()
     assert (root / PREFIX / "models/gestures-landmarks.tflite").is_file()

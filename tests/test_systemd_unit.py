@@ -94,7 +94,10 @@ def test_the_unit_encodes_the_service_contract(repo_root):
     assert s["ExecStart"] == [
         "/opt/gesturepilot/venv/bin/gesture-edge run --config /etc/gesturepilot/gesturepilot.toml"
     ]
-    assert s["LoadCredential"] == ["mqtt_password:/etc/gesturepilot/mqtt_password"]
+    assert s["LoadCredential"] == [
+        "mqtt_password:/etc/gesturepilot/mqtt_password",
+        "preview_token:/etc/gesturepilot/preview_token",
+    ]
     assert s["User"] == ["gesturepilot"] and s["SupplementaryGroups"] == ["video"]
     assert s["DevicePolicy"] == ["closed"]
     assert "char-video4linux rw" in s["DeviceAllow"]

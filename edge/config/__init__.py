@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.config.rules import cross_field, map_keys_are_labels, operator_rules, resolve
+from edge.config.rules import (
+    cross_field,
+    map_keys_are_labels,
+    operator_rules,
+    preview_rules,
+    resolve,
+)
 from edge.config.sections import ConfigError as ConfigError  # re-exported: callers catch it here
 from edge.config.sections import opt as opt
 from edge.config.sections import parse_sections, read_toml, refuse
@@ -135,8 +141,10 @@ class StatsConfig:
 @dataclass(frozen=True)
 class PreviewConfig:
     enabled: bool = opt(False)
-    host: str = opt("127.0.0.1")
+    host: str = opt("127.0.0.1")  # beyond loopback only with a token (docs/security.md)
     port: int = opt(8080, 1, 65535)
+    token_env: str = opt("")  # empty: the systemd credential preview_token, if any
+    token: str = field(default="", repr=False, metadata={"internal": True})
 
 
 @dataclass(frozen=True)
@@ -203,5 +211,6 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         cross_field(sections, errors)
         map_keys_are_labels(sections, errors)
         operator_rules(sections, errors)
+        preview_rules(sections, errors)
     refuse(errors, source)
     return Config(**sections, source=source)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import socket
 from pathlib import Path
 from typing import Any
 
+from edge.config.credentials import CREDENTIAL_NAME as CREDENTIAL_NAME  # re-exported
+from edge.config.credentials import is_loopback, preview_token
+from edge.config.credentials import mqtt_password as mqtt_password  # re-exported
 from edge.config.paths import default_model_path, models_dir
 from edge.config.profiles import STOP, command_for, command_table
 from edge.model.artifact import ModelError, read_meta
 
 # [locate] method = "body": MediaPipe's person detector, body landmarks and hand recrop models.
 BODY_MODELS = ("pose_detection.tflite", "pose_landmark_full.tflite", "hand_recrop.tflite")
-CREDENTIAL_NAME = "mqtt_password"  # systemd LoadCredential= name, read from $CREDENTIALS_DIRECTORY
 
 
 def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
@@ -58,21 +59,23 @@ def resolve(s: dict[str, Any], errors: list[str]) -> dict[str, Any]:
     if not mq.device_id:
         mq = dataclasses.replace(mq, device_id=socket.gethostname().split(".")[0] or "gesturepilot")
     s["mqtt"] = dataclasses.replace(mq, password=mqtt_password(mq.password_env, errors))
+    pv = s["preview"]
+    s["preview"] = dataclasses.replace(pv, token=preview_token(pv.token_env, errors))
     return s
 
 
-def mqtt_password(password_env: str, errors: list[str]) -> str:
-    """The broker password: from the environment variable the config names, else a systemd
-    credential (`LoadCredential=mqtt_password`), else none. One rule for daemon and vehicle."""
-    if password_env:
-        if password_env not in os.environ:
-            errors.append(f"[mqtt] password_env: environment variable {password_env} is not set")
-        return os.environ.get(password_env, "")
-    if os.environ.get("CREDENTIALS_DIRECTORY"):
-        cred = Path(os.environ["CREDENTIALS_DIRECTORY"]) / CREDENTIAL_NAME
-        if cred.is_file():
-            return cred.read_text().rstrip("\r\n")
-    return ""
+def preview_rules(s: dict[str, Any], errors: list[str]) -> None:
+    """Beyond loopback the preview shows the camera to a whole network: only with a token
+    (checked even while `enabled = false`: `run --preview` turns it on)."""
+    pv = s["preview"]
+    if not is_loopback(pv.host) and not pv.token:
+        errors.append(
+            f"[preview] host = {pv.host!r} needs a token: anyone on that network would see the "
+            "camera. Put a random one in /etc/gesturepilot/preview_token (make install writes it; "
+            "systemd hands it over as LoadCredential=preview_token) or name an environment "
+            "variable in [preview] token_env; or keep host = '127.0.0.1' and use "
+            "ssh -L 8080:localhost:8080 pi@... (docs/security.md)"
+        )
 
 
 def login_rules(

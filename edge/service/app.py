@@ -128,8 +128,8 @@ def _start_preview(cfg: Config, stack: ExitStack) -> PreviewServer:
     from edge.service.preview import PreviewServer  # lazily: only when asked for
 
     try:
-        server = PreviewServer(cfg.preview.host, cfg.preview.port)
-    except OSError as exc:
+        server = PreviewServer(cfg.preview.host, cfg.preview.port, token=cfg.preview.token or None)
+    except (OSError, ValueError) as exc:
         raise PreviewUnavailable(
             f"[preview] cannot listen on {cfg.preview.host}:{cfg.preview.port}: {exc}"
         ) from exc

@@ -7,14 +7,17 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, urlsplit
 
 import cv2
 
 from edge.closing import Closing
 from edge.service.overlay import draw_overlay
+from edge.service.preview_auth import REALM, PreviewAccess, redact
 from edge.types import FrameResult
 
 log = logging.getLogger(__name__)
@@ -24,8 +27,8 @@ PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>gesturepilot preview</title>
 <style>body{background:#111;color:#ddd;font-family:sans-serif;margin:1em}
 img{max-width:100%;border:1px solid #444}</style></head>
-<body><h1>gesturepilot</h1><img src="/stream.mjpg" alt="live preview">
-<p>Single frame: <a href="/frame.jpg">/frame.jpg</a></p></body></html>
+<body><h1>gesturepilot</h1><img src="/stream.mjpg@Q" alt="live preview">
+<p>Single frame: <a href="/frame.jpg@Q">/frame.jpg</a></p></body></html>
 """
 
 
@@ -80,8 +83,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if not self.server.access.allows(self.path, self.headers.get("Authorization", "")):
+            self.send_response(HTTPStatus.UNAUTHORIZED)
+            self.send_header("WWW-Authenticate", REALM)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "22")
+            self.end_headers()
+            self.wfile.write(b"a token is needed here\n")
+            return
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", PAGE.encode())
+            # a ?token= link carries on to the stream (Basic auth the browser resends itself)
+            query = urlsplit(self.path).query
+            page = PAGE.replace("@Q", f"?{quote(query, safe='=&')}" if query else "")
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", page.encode())
         elif path == "/frame.jpg":
             latest = self.server.latest.wait_newer(0, self.server.first_frame_timeout)
             if latest is None:
@@ -123,16 +137,22 @@ class _Handler(BaseHTTPRequestHandler):
                     return
 
     def log_message(self, format: str, *args: object) -> None:
-        log.debug("preview %s: " + format, self.address_string(), *args)
+        # The request line may hold ?token=...: it never reaches a log line.
+        log.debug("preview %s: %s", self.address_string(), redact(format % args))
 
 
 class _PreviewHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], latest: _Latest, first_frame_timeout: float
+        self,
+        address: tuple[str, int],
+        latest: _Latest,
+        first_frame_timeout: float,
+        access: PreviewAccess,
     ) -> None:
         super().__init__(address, _Handler)
+        self.access = access
         self.latest = latest
         self.first_frame_timeout = first_frame_timeout
         self.clients = 0
@@ -164,8 +184,10 @@ class _Watching:
 class PreviewServer(Closing):
     """MJPEG preview: `/` page, `/stream.mjpg` live stream, `/frame.jpg` the newest frame.
 
-    Bind to 127.0.0.1 (the default) and reach it over `ssh -L`; bind elsewhere only when the
-    configuration says so. Port 0 picks a free port; read it back from `.port`.
+    Bind to 127.0.0.1 (the default) and reach it over `ssh -L`; bind elsewhere only with a
+    token, which every request must then carry (HTTP Basic password, Bearer or `?token=`).
+    No TLS: the token and the frames cross the network in clear (docs/security.md).
+    Port 0 picks a free port; read it back from `.port`.
     """
 
     def __init__(
@@ -174,6 +196,7 @@ class PreviewServer(Closing):
         port: int = 8080,
         quality: int = 80,
         first_frame_timeout: float = 5.0,
+        token: str | None = None,
     ) -> None:
         """Bind the socket (requests are served once `start()` runs).
 
@@ -182,12 +205,16 @@ class PreviewServer(Closing):
             port: TCP port, 0 for any free port.
             quality: JPEG quality 1-100.
             first_frame_timeout: how long `/frame.jpg` waits for a first frame before a 503.
+            token: the secret asked of every request when `host` is not loopback.
 
         Raises:
+            ValueError: `host` is not loopback and no token is given.
             OSError: the address cannot be bound (in use, not local, no permission).
         """
+        access = PreviewAccess(host, token)
+        self._token = token if access.required else None
         self._latest = _Latest(quality)
-        self._server = _PreviewHTTPServer((host, port), self._latest, first_frame_timeout)
+        self._server = _PreviewHTTPServer((host, port), self._latest, first_frame_timeout, access)
         self._thread: threading.Thread | None = None
         self.host = host
         self.port: int = self._server.server_address[1]
@@ -212,7 +239,19 @@ class PreviewServer(Closing):
             target=self._server.serve_forever, name="preview-http", daemon=True
         )
         self._thread.start()
-        log.info("preview on %s", self.url)
+        if self._token is None:
+            log.info("preview on %s", self.url)
+            return
+        shown = socket.gethostname() if self.host in ("0.0.0.0", "::", "") else self.host
+        # The one log line that holds the token (the journal keeps it: docs/security.md).
+        log.info(
+            "preview on %s, token required; open http://%s:%d/?token=%s (or HTTP Basic, any "
+            "user, the token as password); the token is not logged again",
+            self.url,
+            shown,
+            self.port,
+            quote(self._token, safe=""),
+        )
 
     def on_frame(self, result: FrameResult) -> None:
         """Observer hook: keep a reference to the newest frame (no work on the loop's thread)."""
