@@ -121,6 +121,10 @@ class HandLocator(Closing):
         """Forget the tracked hand (the next frame runs the palm detector)."""
         self._roi = None
 
+    def follow(self, roi: Roi) -> None:
+        """Track the hand in `roi` from the next frame on (a hand another path was following)."""
+        self._roi, self._tracked = roi, 0
+
     def close(self) -> None:
         """Release both interpreters; safe to call twice."""
         self.palm.close()

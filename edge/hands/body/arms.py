@@ -14,13 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.hands.body.pose import ELBOW, HIP, INDEX, PINKY, SHOULDER, WRIST, Body
+from edge.hands.body.pose import ELBOW, HIP, INDEX, NOSE, PINKY, SHOULDER, WRIST, Body
 from edge.hands.geometry import Roi, angle_between, crop_upright, transform
 from edge.hands.tensors import OutputReader, PixelInput
 from edge.model.runtime import load_interpreter
 
 SIDES = ("left", "right")  # the person's own left and right
 RAISED_SLACK = 0.25
+# A hand before the chest (its wrist within the middle FRONT share of the shoulders' span:
+# never where a hanging arm's hand is) may sit lower: pointing down is held there.
+FRONT = 0.8
+FRONT_SLACK = 0.25
 MIN_WRIST_VISIBILITY = 0.5
 RECROP_SIZE = 256
 POSE_TO_RECROP_SCALE = 2.7  # hand_landmarks_from_pose_to_recrop_roi: RectTransformation
@@ -48,7 +52,21 @@ def is_raised(body: Body, side: str, slack: float = RAISED_SLACK) -> bool:
     wrist, elbow, shoulder, hip = p[WRIST[side]], p[ELBOW[side]], p[SHOULDER[side]], p[HIP[side]]
     upper = float(np.linalg.norm(elbow - shoulder))
     above_hip = wrist[1] < hip[1] or body.visibility[HIP[side]] < MIN_WRIST_VISIBILITY
-    return bool(wrist[1] <= elbow[1] + slack * upper and above_hip)
+    xs = sorted(float(p[SHOULDER[s]][0]) for s in SIDES)
+    inner = (xs[1] - xs[0]) * (1 - FRONT) / 2
+    in_front = xs[0] + inner <= wrist[0] <= xs[1] - inner  # before the chest, not at the side
+    reach = slack + (FRONT_SLACK if in_front else 0.0)
+    return bool(wrist[1] <= elbow[1] + reach * upper and above_hip)
+
+
+def upright(body: Body) -> bool:
+    """Whether the body stands or sits upright: shoulders above the hips, the nose above the
+    shoulders. A hand filling the frame can make the body model draw a person upside down or
+    lying; its arms then say nothing about raised or resting."""
+    p = body.points
+    shoulders = (p[SHOULDER["left"]][1] + p[SHOULDER["right"]][1]) / 2
+    hips = (p[HIP["left"]][1] + p[HIP["right"]][1]) / 2
+    return bool(p[NOSE][1] < shoulders < hips)
 
 
 def shoulder_width(body: Body) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.closing import Closing
-from edge.hands.body.arms import Arm, HandRecrop, arms, shoulder_width
+from edge.hands.body.arms import Arm, HandRecrop, arms, shoulder_width, upright
 from edge.hands.body.pose import Body, Box, PoseDetector, PoseLandmarkModel, views
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.locator import HandLocator, region_from
@@ -107,8 +107,9 @@ class BodyLocator(Closing):
         if self._person is None:
             return self._close(frame)
         found = self._read(frame, self._followed)
-        if len(found) < len(self._followed):
-            self._since_palm = self.opts.palm_every  # a hand was lost: the palm path may look
+        lost = [h.roi for h in self._followed if h.side not in {r.side for r in found}]
+        if lost:
+            self._handover(lost[0])
         if len(found) < len(self._followed) and self._since_pose > 0:
             # A raised hand went missing: look at the body again in this frame (the person
             # may have lowered it, moved, or the hand left its tracked region).
@@ -123,6 +124,13 @@ class BodyLocator(Closing):
             self._close_up = False
             return found
         return self._beside(frame)
+
+    def _handover(self, roi: Roi) -> None:
+        """A followed hand was lost: the palm path tracks on from its last region at once (as
+        the palm tracker would have), unless the body finds it again first."""
+        self.hands.follow(roi)
+        self._close_up = True
+        self._since_palm = self.opts.palm_every
 
     def _beside(self, frame: Frame) -> list[HandRegion]:
         """A person is in view but none of their raised hands was read: look for a hand up
@@ -204,7 +212,7 @@ class BodyLocator(Closing):
 
     def _pose(self, frame: Frame, roi: Roi) -> Body | None:
         body = self.pose.run(frame.image, roi, frame.full)
-        return body if body.score >= self.opts.min_pose_score else None
+        return body if body.score >= self.opts.min_pose_score and upright(body) else None
 
     def _find_person(self, frame: Frame) -> Body | None:
         """The person detector on this try's view of the frame (edge.hands.body.pose.views):
