@@ -9,7 +9,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences eval-scenes figures kill-to-stop test-tflite-runtime
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences eval-scenes bench-body figures kill-to-stop test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -123,6 +123,9 @@ reference-landmarks: venv models  ## train the shipped landmark classifier, lock
 
 figures: venv-edge  ## regenerate README/docs figures from the committed model and sequence json
 	$(PY) -m convert.figures
+
+bench-body: venv models  ## the body path's cost per frame beside the palm tracker (close hands; a person 1.5 m away) -> bench/body-cost.json (~3 min, not CI)
+	$(PY) -m devtools.perf.body --datasets $(DATASETS) --out bench/body-cost.json
 
 eval-scenes: venv-edge models  ## the driver 1.5-6 m away, the other hand resting: frames and sequences per locator -> models/scenes.json (~10 min, not CI)
 	$(PY) -m devtools.scenes --datasets $(DATASETS) --config configs/car.toml --out models/scenes.json

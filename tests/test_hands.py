@@ -32,6 +32,9 @@ def test_models_are_pinned_and_fetch_is_idempotent(mediapipe_models: Path) -> No
         "palm_detection_full.tflite",
         "hand_landmark_lite.tflite",
         "hand_landmark_full.tflite",
+        "pose_detection.tflite",
+        "pose_landmark_full.tflite",
+        "hand_recrop.tflite",
     }
     assert models_ok(mediapipe_models, pins)
     assert "Apache License" in (mediapipe_models / "LICENSE").read_text()

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.hands.geometry import Roi, crop_upright
-from edge.hands.tensors import OutputReader, PixelInput
-from edge.model.runtime import load_interpreter
+from edge.hands.tensors import OutputReader, PixelInput, open_square
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +45,9 @@ class LandmarkModel:
     """
 
     def __init__(self, model_path: str | Path, num_threads: int | None = None) -> None:
-        self._interpreter, self.runtime = load_interpreter(model_path, num_threads)
-        inp = self._interpreter.get_input_details()[0]
-        if tuple(inp["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3):
-            raise ValueError(f"{model_path}: not a 224x224 landmark model (input {inp['shape']})")
+        self._interpreter, self.runtime, inp = open_square(
+            model_path, num_threads, INPUT_SIZE, "landmark model"
+        )
         self._in = PixelInput(inp)
         # Outputs by name order: Identity (63 landmarks), _1 presence, _2 handedness, _3 world.
         outs = sorted(self._interpreter.get_output_details(), key=lambda d: d["name"])

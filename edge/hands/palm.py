@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.hands.geometry import Roi, letterbox, roi_from_palm
-from edge.hands.tensors import OutputReader, PixelInput
-from edge.model.runtime import load_interpreter
+from edge.hands.tensors import PixelInput, open_square, outputs_by_shape
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +89,34 @@ def weighted_nms(
     return out
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Scores from logits, clipped as MediaPipe's TensorsToDetections does."""
+    clipped = np.clip(logits.astype(np.float64), -SCORE_CLIP, SCORE_CLIP)
+    return np.asarray(1.0 / (1.0 + np.exp(-clipped)))
+
+
+def decode(
+    raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int, min_score: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """An SSD detector's raw outputs -> (box, keypoints, score) per object, best first.
+
+    `raw` (N, 4 + 2K) holds each anchor's box centre offset, size and K keypoint offsets in
+    input pixels; box and keypoints come back normalised to the (square) input, weighted-NMS
+    merged (MediaPipe's TensorsToDetections with reverse_output_order).
+    """
+    scores = sigmoid(logits)
+    keep = np.flatnonzero(scores >= min_score)
+    if keep.size == 0:
+        return []
+    anchors = anchors[keep]
+    rel = raw[keep] / size
+    centre = rel[:, 0:2] + anchors
+    half = rel[:, 2:4] / 2
+    boxes = np.concatenate([centre - half, centre + half], axis=1)
+    kps = rel[:, 4:].reshape(len(keep), -1, 2) + anchors[:, None, :]
+    return weighted_nms(boxes, kps, scores[keep])
+
+
 class PalmDetector:
     """Runs palm_detection_{lite,full}.tflite on whole frames.
 
@@ -102,15 +129,11 @@ class PalmDetector:
     def __init__(
         self, model_path: str | Path, num_threads: int | None = None, min_score: float = 0.5
     ) -> None:
-        self._interpreter, self.runtime = load_interpreter(model_path, num_threads)
-        inp = self._interpreter.get_input_details()[0]
-        if tuple(inp["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 3):
-            raise ValueError(f"{model_path}: not a 192x192 palm detector (input {inp['shape']})")
+        self._interpreter, self.runtime, inp = open_square(
+            model_path, num_threads, INPUT_SIZE, "palm detector"
+        )
         self._in = PixelInput(inp)
-        outs = {
-            tuple(d["shape"][1:]): OutputReader(self._interpreter, d)
-            for d in self._interpreter.get_output_details()
-        }
+        outs = outputs_by_shape(self._interpreter)
         try:
             self._regressors = outs[(2016, 18)]
             self._classifiers = outs[(2016, 1)]
@@ -127,20 +150,14 @@ class PalmDetector:
         boxed, scale, pad_x, pad_y = letterbox(image, INPUT_SIZE)
         self._interpreter.set_tensor(self._in.index, self._in(boxed))
         self._interpreter.invoke()
-        raw = self._regressors()[0]
-        logits = self._classifiers()[0, :, 0]
-        scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -SCORE_CLIP, SCORE_CLIP)))
-        keep = np.flatnonzero(scores >= self.min_score)
-        if keep.size == 0:
-            return []
-        anchors = self.anchors[keep]
-        raw = raw[keep] / INPUT_SIZE
-        centre = raw[:, 0:2] + anchors
-        half = raw[:, 2:4] / 2
-        boxes = np.concatenate([centre - half, centre + half], axis=1)
-        kps = raw[:, 4:].reshape(-1, NUM_KEYPOINTS, 2) + anchors[:, None, :]
         found = []
-        for box, kp, score in weighted_nms(boxes, kps, scores[keep]):
+        for box, kp, score in decode(
+            self._regressors()[0],
+            self._classifiers()[0, :, 0],
+            self.anchors,
+            INPUT_SIZE,
+            self.min_score,
+        ):
             box_px = (box * INPUT_SIZE - [pad_x, pad_y, pad_x, pad_y]) / scale
             kp_px = (kp * INPUT_SIZE - [pad_x, pad_y]) / scale
             found.append(PalmDetection(box_px, kp_px, score, roi_from_palm(box_px, kp_px)))

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from edge.model.runtime import load_interpreter
 from edge.model.tflite_model import OutputReader, quantize
 
-__all__ = ["OutputReader", "PixelInput"]
+__all__ = ["OutputReader", "PixelInput", "open_square", "outputs_by_shape"]
+
+
+def open_square(
+    model_path: str | Path, num_threads: int | None, size: int, what: str
+) -> tuple[Any, str, dict[str, Any]]:
+    """Load a MediaPipe model whose input is one size x size RGB image.
+
+    Returns:
+        (interpreter, runtime name, input tensor details).
+
+    Raises:
+        ValueError: the file cannot be loaded, or its input is not 1 x size x size x 3.
+    """
+    interpreter, runtime = load_interpreter(model_path, num_threads)
+    inp = interpreter.get_input_details()[0]
+    if tuple(inp["shape"]) != (1, size, size, 3):
+        raise ValueError(f"{model_path}: not a {size}x{size} {what} (input {inp['shape']})")
+    return interpreter, runtime, inp
+
+
+def outputs_by_shape(interpreter: Any) -> dict[tuple[int, ...], OutputReader]:
+    """Every output of `interpreter`, read as floats, by its shape without the batch axis."""
+    return {
+        tuple(int(n) for n in d["shape"][1:]): OutputReader(interpreter, d)
+        for d in interpreter.get_output_details()
+    }
 
 
 class PixelInput:

@@ -16,8 +16,7 @@ import numpy as np
 
 from edge.hands.body.pose import ELBOW, HIP, INDEX, NOSE, PINKY, SHOULDER, WRIST, Body
 from edge.hands.geometry import Roi, angle_between, crop_upright, transform
-from edge.hands.tensors import OutputReader, PixelInput
-from edge.model.runtime import load_interpreter
+from edge.hands.tensors import OutputReader, PixelInput, open_square
 
 SIDES = ("left", "right")  # the person's own left and right
 RAISED_SLACK = 0.25
@@ -107,10 +106,9 @@ class HandRecrop:
     """
 
     def __init__(self, model_path: str | Path, num_threads: int | None = None) -> None:
-        self._interpreter, self.runtime = load_interpreter(model_path, num_threads)
-        inp = self._interpreter.get_input_details()[0]
-        if tuple(inp["shape"]) != (1, RECROP_SIZE, RECROP_SIZE, 3):
-            raise ValueError(f"{model_path}: not a 256x256 hand recrop model ({inp['shape']})")
+        self._interpreter, self.runtime, inp = open_square(
+            model_path, num_threads, RECROP_SIZE, "hand recrop model"
+        )
         self._in = PixelInput(inp)
         out = self._interpreter.get_output_details()
         if len(out) != 1 or int(np.prod(out[0]["shape"])) != 4:

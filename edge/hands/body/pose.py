@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.hands.geometry import Roi, angle_between, crop_upright, letterbox
-from edge.hands.palm import SCORE_CLIP, ssd_anchors, weighted_nms
-from edge.hands.tensors import OutputReader, PixelInput
-from edge.model.runtime import load_interpreter
+from edge.hands.palm import decode, sigmoid, ssd_anchors
+from edge.hands.tensors import PixelInput, open_square, outputs_by_shape
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,6 @@ LANDMARK_SIZE = 256
 # mid-hip, a point that scales the full body, mid-shoulder, one that scales the upper body.
 STRIDES = (8, 16, 32, 32, 32)
 NUM_KEYPOINTS = 4
-NMS_IOU = 0.3
 ROI_SCALE = 1.25  # pose_detection_to_roi / pose_landmarks_to_roi: RectTransformation scale
 NUM_POINTS = 33  # body landmarks; the model emits 39 (33 + 2 alignment points + 4 unused)
 
@@ -80,23 +78,18 @@ class PoseDetector:
     def __init__(
         self, model_path: str | Path, num_threads: int | None = None, min_score: float = 0.5
     ) -> None:
-        self._interpreter, self.runtime = load_interpreter(model_path, num_threads)
-        inp = self._interpreter.get_input_details()[0]
-        if tuple(inp["shape"]) != (1, DETECTOR_SIZE, DETECTOR_SIZE, 3):
-            raise ValueError(f"{model_path}: not a 224x224 pose detector (input {inp['shape']})")
+        self._interpreter, self.runtime, inp = open_square(
+            model_path, num_threads, DETECTOR_SIZE, "pose detector"
+        )
         if np.dtype(inp["dtype"]) != np.float32:
             raise ValueError(f"{model_path}: the pose detector must take float32 input")
         self._index = int(inp["index"])
-        outs = {
-            tuple(d["shape"][1:]): OutputReader(self._interpreter, d)
-            for d in self._interpreter.get_output_details()
-        }
+        outs = outputs_by_shape(self._interpreter)
         try:
             self._regressors, self._classifiers = outs[(2254, 12)], outs[(2254, 1)]
         except KeyError as exc:
-            raise ValueError(
-                f"{model_path}: unexpected pose detector outputs {list(outs)}"
-            ) from exc
+            msg = f"{model_path}: unexpected pose detector outputs {list(outs)}"
+            raise ValueError(msg) from exc
         self.anchors = ssd_anchors(DETECTOR_SIZE, STRIDES)
         self.min_score = min_score
         self.runs = 0
@@ -115,19 +108,14 @@ class PoseDetector:
         x = boxed[None].astype(np.float32) * np.float32(1 / 127.5) - np.float32(1.0)
         self._interpreter.set_tensor(self._index, x)
         self._interpreter.invoke()
-        logits = self._classifiers()[0, :, 0]
-        scores = _sigmoid(logits)
-        keep = np.flatnonzero(scores >= self.min_score)
-        if keep.size == 0:
-            return []
-        anchors = self.anchors[keep]
-        raw = self._regressors()[0][keep] / DETECTOR_SIZE
-        centre = raw[:, 0:2] + anchors
-        half = raw[:, 2:4] / 2
-        boxes = np.concatenate([centre - half, centre + half], axis=1)
-        kps = raw[:, 4:].reshape(-1, NUM_KEYPOINTS, 2) + anchors[:, None, :]
         found = []
-        for _box, kp, _score in weighted_nms(boxes, kps, scores[keep], NMS_IOU):
+        for _box, kp, _score in decode(
+            self._regressors()[0],
+            self._classifiers()[0, :, 0],
+            self.anchors,
+            DETECTOR_SIZE,
+            self.min_score,
+        ):
             kp_px = (kp * DETECTOR_SIZE - [pad_x, pad_y]) / scale + [x0, y0]
             found.append(body_roi(kp_px[0], kp_px[1]))
         return found
@@ -135,10 +123,6 @@ class PoseDetector:
     def close(self) -> None:
         """Release the interpreter; safe to call twice."""
         self._interpreter = None
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x.astype(np.float64), -SCORE_CLIP, SCORE_CLIP))))
 
 
 class PoseLandmarkModel:
@@ -150,15 +134,13 @@ class PoseLandmarkModel:
     """
 
     def __init__(self, model_path: str | Path, num_threads: int | None = None) -> None:
-        self._interpreter, self.runtime = load_interpreter(model_path, num_threads)
-        inp = self._interpreter.get_input_details()[0]
-        if tuple(inp["shape"]) != (1, LANDMARK_SIZE, LANDMARK_SIZE, 3):
-            raise ValueError(f"{model_path}: not a 256x256 pose landmark model ({inp['shape']})")
+        self._interpreter, self.runtime, inp = open_square(
+            model_path, num_threads, LANDMARK_SIZE, "pose landmark model"
+        )
         self._in = PixelInput(inp)
-        outs = {tuple(d["shape"][1:]): d for d in self._interpreter.get_output_details()}
+        outs = outputs_by_shape(self._interpreter)
         try:
-            self._points = OutputReader(self._interpreter, outs[(195,)])
-            self._flag = OutputReader(self._interpreter, outs[(1,)])
+            self._points, self._flag = outs[(195,)], outs[(1,)]
         except KeyError as exc:
             msg = f"{model_path}: unexpected pose landmark outputs {list(outs)}"
             raise ValueError(msg) from exc
@@ -172,7 +154,7 @@ class PoseLandmarkModel:
         self._interpreter.invoke()
         raw = self._points()[0].reshape(39, 5)
         xy = raw[:, :2] @ m[:, :2].T + m[:, 2]
-        visibility = _sigmoid(raw[:NUM_POINTS, 3])
+        visibility = sigmoid(raw[:NUM_POINTS, 3])
         score = float(self._flag()[0, 0])
         return Body(xy[:NUM_POINTS], visibility, score, roi, body_roi(xy[33], xy[34]))
 
