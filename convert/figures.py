@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.figures_bench import hand_int8, speed
-from convert.figures_scenes import SCENES_JSON, scenes
+from convert.figures_scenes import BODY_COST_JSON, SCENES_JSON, body_cost, scenes
 from convert.markdown import pct, pct2, table
 from convert.record_figures import ci, demo
 from edge.hands.decide import MOTION, SAFE
@@ -173,6 +173,8 @@ def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
         out["sequences"] = lambda: sequences(seq)
     if (root / SCENES_JSON).is_file():
         out["scenes"] = lambda: scenes(root)
+    if (root / BODY_COST_JSON).is_file():
+        out["body-cost"] = lambda: body_cost(root)
     if (root / "bench/ci-fresh-clone.json").is_file():
         out["ci"] = lambda: ci(root)
     return out

@@ -103,3 +103,45 @@ def scenes(root: Path) -> list[str]:
         seq_rows,
     )
     return out
+
+
+BODY_COST_JSON = Path("bench/body-cost.json")
+SETS = {
+    "close": "hands near the lens (`make bench`'s 300 subhih-hands frames)",
+    "people": "a person 1.5 m away, the other hand resting (a candir sequence)",
+}
+
+
+def body_cost(root: Path) -> list[str]:
+    """Markdown for `<!-- figures:body-cost -->`, from bench/body-cost.json."""
+    data = json.loads((root / BODY_COST_JSON).read_text())
+    rows = []
+    for name, variants in data["sets"].items():
+        tracker, body = variants["tracker, 1 core"], variants["body, 1 core"]
+        rows.append(
+            [
+                SETS.get(name, name),
+                f"{tracker['mean_ms']:.2f} ms",
+                f"{body['mean_ms']:.2f} ms",
+                f"{body['mean_ms'] / tracker['mean_ms']:.2f}",
+                f"{tracker['hands_found']} / {body['hands_found']} of {body['frames']}",
+            ]
+        )
+    load = data["machine"]["load_average_at_start"]
+    return [
+        *table(
+            [
+                "frames",
+                "palm tracker",
+                "body path",
+                "body / tracker",
+                "hands found (tracker / body)",
+            ],
+            rows,
+        ),
+        "",
+        f"Mean time per frame of the daemon's own loop, one core, one interpreter thread, median "
+        f"of {len(next(iter(data['sets'].values()))['body, 1 core']['mean_ms_per_round'])} "
+        f"interleaved rounds (`make bench-body`, {data['machine']['cpu']}; load average at the "
+        f"start {load[0]:g}).",
+    ]
