@@ -140,8 +140,28 @@ def body_cost(root: Path) -> list[str]:
             rows,
         ),
         "",
+        *_end_to_end(data.get("end_to_end", {})),
         f"Mean time per frame of the daemon's own loop, one core, one interpreter thread, median "
         f"of {len(next(iter(data['sets'].values()))['body, 1 core']['mean_ms_per_round'])} "
         f"interleaved rounds (`make bench-body`, {data['machine']['cpu']}; load average at the "
         f"start {load[0]:g}).",
     ]
+
+
+def _end_to_end(e2e: dict[str, Any]) -> list[str]:
+    """The end-to-end rows of bench/body-cost.json (none in an older file)."""
+    if not e2e:
+        return []
+    rows = [
+        [
+            {"tracker": "palm tracker", "body": "body path"}.get(m, m),
+            f"{r['latency_ms']['p50']:g} / {r['latency_ms']['p99']:g} ms",
+            f"{r['fps_processed']:g}",
+            str(r["dropped_frames"]),
+            f"{r['cpu_percent']:g} %",
+            f"{r['peak_rss_mb']:g} MB",
+        ]
+        for m, r in e2e.items()
+    ]
+    header = ["end to end, 30 FPS, one core", "frame to subscriber p50 / p99", "fps"]
+    return [*table([*header, "dropped", "daemon CPU", "peak RSS"], rows), ""]

@@ -145,7 +145,7 @@ def test_evaluation_files_are_in_the_json_and_a_collapsed_list(user_model: OwnMo
 
 
 def test_the_device_logs_what_the_figures_measure(user_model: OwnModel, user_folder: Path) -> None:
-    from edge.cli import main as edge_main
+    from edge.service.cli import main as edge_main
 
     image = sorted((user_folder / "stop").glob("*.jpg"))[0]
     with _captured() as lines:

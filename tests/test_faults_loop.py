@@ -63,6 +63,9 @@ class Box:
     def locate(self, frame: Frame) -> HandRegion:
         return HandRegion(box=(0, 0, 8, 8))
 
+    def locate_all(self, frame: Frame) -> list[HandRegion]:
+        return [self.locate(frame)]
+
     def in_view(self) -> dict[str, int]:
         return {"hands": 1}
 

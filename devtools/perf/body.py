@@ -4,8 +4,9 @@ Two frame sets, each variant in its own process pinned to one core with one inte
 (devtools.perf.stages), rounds interleaved: `close` is `make bench`'s 300 subhih-hands frames
 (hands near the lens, the person mostly out of view: what looking for a body costs there);
 `people` is one of `make eval-scenes`' candir sequences (a person 1.5 m away, the other hand
-resting in view: the body path engaged). Writes bench/body-cost.json; docs/hands.md's figures
-block is generated from it.
+resting in view: the body path engaged); then each end to end at 30 FPS on one core (replay ->
+`gesture-edge run` -> mosquitto -> subscriber, devtools.perf.endtoend). Writes
+bench/body-cost.json; docs/hands.md's figures block is generated from it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from devtools.perf import endtoend
 from devtools.perf.run import REPO, machine, ours, rounds, session_frames
 from devtools.scenes import candir_shots, scripted
 from edge.model.crops import read_rgb
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "body-cost.json")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--e2e-seconds", type=float, default=20.0)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     sets = {"close": session_frames(args.datasets, 300), "people": people_frames(args.datasets, 0)}
@@ -66,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             raw = rounds(variants, frames, args.rounds)
             out["sets"][name] = {v: summary(r) for v, r in raw.items()}
             log.info("%s: %s", name, out["sets"][name])
+    # End to end at 30 FPS on one core: replay -> gesture-edge run -> mosquitto -> subscriber.
+    out["end_to_end"] = {
+        m: endtoend.run(args.datasets, args.e2e_seconds, method=m) for m in ("tracker", "body")
+    }
     out["machine"]["load_average_at_end"] = machine()["load_average_at_start"]
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     log.info("wrote %s", args.out)

@@ -75,12 +75,15 @@ def _memory_mb(pid: int) -> dict[str, float]:
     return {k: int(status[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
 
 
-def daemon_config(frames: Path, host: str, port: int, threads: int, fps: float) -> dict:
-    """The shipped pipeline's config with the replay camera and the bench's broker."""
+def daemon_config(
+    frames: Path, host: str, port: int, threads: int, fps: float, method: str = "body"
+) -> dict:
+    """The shipped pipeline's config (`[locate] method`: the shipped body path by default)
+    with the replay camera and the bench's broker."""
     return {
         "camera": {"backend": "replay", "path": str(frames), "fps": fps, "loop": True},
         "model": {"num_threads": threads},
-        "locate": {"method": "tracker"},
+        "locate": {"method": method},
         "commands": {"profile": "car"},
         "mqtt": {"host": host, "port": port, "device_id": "bench"},
         "stats": {"interval": 1.0},
@@ -94,6 +97,7 @@ def run(
     core: int | None = 0,
     threads: int = 1,
     warmup: float = 3.0,
+    method: str = "body",
 ) -> dict[str, Any]:
     """Run the daemon for `warmup + seconds`; figures over the last `seconds`."""
     groups = eval_sessions(read_meta(default_model_path()).raw)
@@ -101,7 +105,7 @@ def run(
         frames = Path(tmp) / "frames"
         write_frame_sequence(datasets, frames, DEMO_FRAMES_SCRIPT, groups=groups)
         config = Path(tmp) / "bench.toml"
-        cfg = daemon_config(frames, broker.host, broker.port, threads, fps)
+        cfg = daemon_config(frames, broker.host, broker.port, threads, fps, method)
         config.write_text(dump_toml(cfg))
         probe = Probe(broker.host, broker.port, "gesturepilot/bench")
         pin = ["taskset", "-c", str(core)] if core is not None else []
