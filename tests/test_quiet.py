@@ -1,4 +1,4 @@
-"""Quiet by default: ai-edge-quantizer's progress bars and LiteRT's debug warning stay off a pipe."""
+"""Quiet by default: the quantizer's progress bars and LiteRT's debug warning stay off a pipe."""
 
 from __future__ import annotations
 
