@@ -58,8 +58,9 @@ unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
 
-demo: venv-edge mosquitto models  ## simulated car driven by the shipped pipeline on replayed real frames (BROKER=host:port SEED=n)
-	$(PY) -m devtools.demo --datasets $(DATASETS) $(if $(BROKER),--broker $(BROKER)) $(if $(SEED),--seed $(SEED))
+DEMO_OUT ?= build/demo
+demo: venv-edge mosquitto models  ## simulated car driven by the shipped pipeline on replayed real frames -> DEMO_OUT/demo.gif, demo-path.png (BROKER=host:port SEED=n; DEMO_OUT=docs: the README's picture)
+	$(PY) -m devtools.demo --datasets $(DATASETS) --out $(DEMO_OUT) $(if $(BROKER),--broker $(BROKER)) $(if $(SEED),--seed $(SEED))
 
 # MediaPipe itself, only as the bench's anchor: its own venv from the pinned wheel that
 # `make models` keeps in third_party/ (x86_64, Python 3.11); never a project dependency.

@@ -27,6 +27,7 @@ from ai_edge_litert.tools import flatbuffer_utils
 from ai_edge_quantizer import quantizer, recipe
 
 from convert.landmarks.sources import shot_sides
+from convert.quiet import progress_bars, quiet_third_party
 from convert.subhih import Shot, read_shots
 from edge.config.paths import models_dir
 from edge.hands.geometry import Roi, crop_upright, letterbox, roi_from_landmarks
@@ -169,7 +170,7 @@ def quantize(float_path: Path, samples: list[np.ndarray], out: Path, full_range:
         if full_range:
             calibration.update(true_ranges(folded, samples))
         calibration[name] = _unit_range(calibration[name])
-        result = qt.quantize(calibration)
+        result = qt.quantize(calibration, enable_progress_bar=progress_bars())
     out.write_bytes(bytes(result.quantized_model))
     log.info("%s: %d bytes from %d calibration inputs", out, out.stat().st_size, len(samples))
 
@@ -266,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    quiet_third_party()
     try:
         build(args.datasets, args.dest, tuple(args.variants))
     except (OSError, ValueError) as exc:

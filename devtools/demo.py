@@ -27,13 +27,13 @@ else:  # Python 3.10 (JetPack 6)
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devtools.demo_media import TracedCar, write_animation, write_path
 from devtools.localbroker import LocalBroker
 from devtools.scripted import DEMO_SCRIPT, eval_sessions, write_sequence
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from edge.config.paths import default_model_path
 from edge.model.artifact import read_meta
 from edge.pipeline.commands import CommandMap
-from subscribers.sim_car import SimCar
 
 log = logging.getLogger("demo")
 
@@ -104,6 +104,35 @@ def write_frames(
     return DEMO_FRAMES_SCRIPT
 
 
+def pictures(args: argparse.Namespace, drawn: Path, car: TracedCar) -> None:
+    """The animation of what the daemon saw and the car did, and the car's path; says where."""
+    if not (drawn / "frames.csv").is_file():
+        log.warning("no frames were recorded: no animation")
+        return
+    gif, shown = write_animation(drawn, car.events, args.out / "demo.gif", args.fps)
+    drawn_frames = len(list(drawn.glob("*.png")))
+    log.info(
+        "animation: %s (%d KB; %d of the %d frames the daemon drew)",
+        _shown(gif),
+        gif.stat().st_size // 1024,
+        shown,
+        drawn_frames,
+    )
+    title = f"simulated car, make demo (seed {args.seed}): " + (
+        ", ".join(c for c, _ in car.actions if c != "stop") or "never moved"
+    )
+    png = write_path(car.events, args.out / "demo-path.png", title)
+    log.info("car's path: %s", _shown(png))
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; returns the daemon's exit code."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -115,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, help="gesture model (default: the config's, or shipped)")
     p.add_argument(
         "--crops", action="store_true", help="centred hand crops + fixed box, not whole frames"
+    )
+    p.add_argument(
+        "--out", type=Path, default=REPO / "build" / "demo", help="where the pictures go"
     )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(relativeCreated)6.0f ms  %(message)s")
@@ -156,13 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         config = Path(tmp) / "demo.toml"
         config.write_text(dump_toml(cfg))
         narrator = Narrator(host, int(port), f"gesturepilot/{device}")
-        car = SimCar(host, int(port), device, timeout=1.0)
+        car = TracedCar(host, int(port), device, timeout=1.0)
         car.start()
         try:
-            cmd = [
+            cmd = [  # gesture-edge run, with a recorder of what it sees (devtools/demo_record.py)
                 sys.executable,
                 "-m",
-                "edge.service.cli",
+                "devtools.demo_record",
+                "--out",
+                str(Path(tmp) / "drawn"),
+                "--",
                 "--log-level",
                 "WARNING",
                 "run",
@@ -176,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             narrator.close()
             if broker:
                 broker.close()
+        pictures(args, Path(tmp) / "drawn", car)
     commands = CommandMap(profile)
     expected = [c for c in (commands.command_for(g) for g, _ in script) if c]
     moves = [c for c, _ in car.actions if c != "stop"]

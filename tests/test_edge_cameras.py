@@ -86,6 +86,53 @@ def test_video_file_through_opencv(photos, tmp_path):
     cam.close()  # idempotent
 
 
+def write_clip(photos: list[Path], path: Path, fps: float, frames: int) -> Path:
+    """A video of real photos (cycled) written by OpenCV's own encoder at `fps`."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (320, 240))
+    for p in itertools.islice(itertools.cycle(photos), frames):
+        writer.write(cv2.resize(cv2.imread(str(p)), (320, 240)))
+    writer.release()
+    return path
+
+
+def delivered_rate(cam, frames: int) -> float:
+    """Frames per second at which `cam` hands out `frames` frames (first to last)."""
+    cam.open()
+    times = []
+    while len(times) < frames:
+        if cam.read(1.0) is not None:
+            times.append(time.monotonic())
+    cam.close()
+    return (frames - 1) / (times[-1] - times[0])
+
+
+def test_a_15_fps_video_plays_at_15_fps(photos, tmp_path):
+    clip = write_clip(photos, tmp_path / "clip.avi", 15, 40)
+    # [camera] fps (30 by default) does not speed up a file that states its own rate
+    rate = delivered_rate(build_camera(CameraConfig(backend="video", path=str(clip))), 31)
+    assert 14.0 <= rate <= 16.0, f"{rate:.2f} fps"
+
+
+def test_a_video_without_a_usable_rate_plays_at_camera_fps(photos, tmp_path):
+    clip = write_clip(photos, tmp_path / "fast.avi", 1000, 30)  # muxers write such rates
+    cam = build_camera(CameraConfig(backend="video", path=str(clip), fps=20))
+    rate = delivered_rate(cam, 21)
+    assert 19.0 <= rate <= 21.0, f"{rate:.2f} fps"
+
+
+def test_realtime_false_takes_video_and_replay_as_fast_as_they_are_read(photos, tmp_path):
+    clip = write_clip(photos, tmp_path / "clip.avi", 5, 20)  # real time: 19 frames = 3.8 s
+    video = build_camera(CameraConfig(backend="video", path=str(clip), realtime=False))
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for p in photos:
+        (folder / p.name).write_bytes(p.read_bytes())
+    replay = build_camera(
+        CameraConfig(backend="replay", path=str(folder), fps=5, loop=True, realtime=False)
+    )
+    assert delivered_rate(video, 20) > 10 and delivered_rate(replay, 20) > 10
+
+
 def test_unreadable_video_and_device_sources_raise_camera_error(tmp_path):
     bogus = tmp_path / "bogus.mp4"
     bogus.write_text("this is not a video")

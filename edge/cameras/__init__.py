@@ -22,7 +22,9 @@ def build_camera(cfg: CameraConfig) -> Camera:
     if cfg.backend == "replay":
         from edge.cameras.replay import ReplayCamera
 
-        return ReplayCamera(cfg.path, fps=cfg.fps, loop=cfg.loop, small=small)
+        return ReplayCamera(
+            cfg.path, fps=cfg.fps, loop=cfg.loop, small=small, realtime=cfg.realtime
+        )
     if cfg.backend == "picamera2":
         from edge.cameras.picamera import Picamera2Camera
 
@@ -30,6 +32,8 @@ def build_camera(cfg: CameraConfig) -> Camera:
     from edge.cameras.opencv import OpenCVCamera
 
     if cfg.backend == "video":
-        return OpenCVCamera(cfg.path, loop=cfg.loop, is_file=True, small=small)
+        return OpenCVCamera(
+            cfg.path, fps=cfg.fps, loop=cfg.loop, is_file=True, small=small, realtime=cfg.realtime
+        )
     scale = cfg.full_scale
     return OpenCVCamera(cfg.device, cfg.width * scale, cfg.height * scale, cfg.fps, small=small)

@@ -10,6 +10,7 @@ import numpy as np
 
 from edge.cameras.base import CameraError, EndOfStream, two_streams
 from edge.cameras.grabber import FrameGrabber
+from edge.cameras.pace import Pacer
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,18 @@ def _is_pipeline(source: str) -> bool:
     return "!" in source  # GStreamer syntax, e.g. a Jetson nvarguscamerasrc ... ! appsink
 
 
+def file_rate(cap: cv2.VideoCapture, fallback: float) -> float:
+    """The frame rate a video file states, or `fallback` when it states none that is usable."""
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    return fps if 0.1 <= fps <= 240 else fallback  # 0, NaN or 1000 (some muxers): not a rate
+
+
 class OpenCVCamera:
-    """A cv2.VideoCapture: a live source is read on a grabber thread, a video file in line."""
+    """A cv2.VideoCapture: a live source is read on a grabber thread, a video file in line.
+
+    A video file plays in real time at the rate it states (`fps` when it states none), unless
+    `realtime` is False: then as fast as the loop takes frames. Live sources ask for `fps`.
+    """
 
     def __init__(
         self,
@@ -41,6 +52,7 @@ class OpenCVCamera:
         loop: bool = False,
         is_file: bool = False,
         small: tuple[int, int] | None = None,
+        realtime: bool = True,
     ) -> None:
         self._source = source
         self._size = (width, height)
@@ -52,6 +64,8 @@ class OpenCVCamera:
         self._grabber: FrameGrabber | None = None
         self._index = 0
         self._unreadable = 0  # from grabbers already closed
+        self._realtime = realtime
+        self._pace = Pacer(None)
 
     def open(self) -> None:
         src = self._source
@@ -75,6 +89,10 @@ class OpenCVCamera:
             cap.set(cv2.CAP_PROP_FPS, self._fps)
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a stale queue
         self._cap = cap
+        if self._is_file and self._realtime:
+            rate = file_rate(cap, self._fps)
+            self._pace = Pacer(1.0 / rate)
+            log.info("video %s plays at %.2f fps (real time)", src, rate)
         if not self._is_file:  # a live driver may block: read it on its own thread
             self._grabber = FrameGrabber(self._grab, _rgb, name=f"camera {src[:20]}")
         log.info("opened camera %r", src)
@@ -92,6 +110,9 @@ class OpenCVCamera:
             return (
                 frame if frame is None or self._small is None else two_streams(frame, self._small)
             )
+        if not self._pace.wait(timeout):
+            return None
+        self._pace.take()
         ok, bgr = self._cap.read()
         if not ok:
             if not self._loop or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge.cameras.base import CameraError, EndOfStream, two_streams
+from edge.cameras.pace import Pacer
 from edge.model.crops import read_rgb
 from edge.types import Frame
 
@@ -34,7 +35,8 @@ def image_files(paths: Sequence[str | Path]) -> list[Path]:
 
 
 class ReplayCamera:
-    """Frames from image files, paced at `fps`; each frame is stamped when it is delivered.
+    """Frames from image files, paced at `fps` (`realtime=False`: as fast as they are read);
+    each frame is stamped when it is delivered.
 
     Frames are decoded on demand and none is skipped, so a replay is reproducible: a consumer
     slower than `fps` simply receives every frame later.
@@ -46,13 +48,14 @@ class ReplayCamera:
         fps: float = 15.0,
         loop: bool = False,
         small: tuple[int, int] | None = None,
+        realtime: bool = True,
     ) -> None:
         self._sources = [source] if isinstance(source, (str, Path)) else list(source)
-        self._period = 1.0 / fps
+        self._fps = fps
+        self._pace = Pacer(1.0 / fps if realtime else None)
         self._loop = loop
         self._small = small  # two streams: frames this size, the file's pixels as `full`
         self._files: list[Path] = []
-        self._due = 0.0
         self._next = 0
         self.unreadable = 0  # image files that could not be decoded (skipped, never a stall)
 
@@ -60,23 +63,19 @@ class ReplayCamera:
         self._files = image_files(self._sources)
         if not self._files:
             raise CameraError(f"replay: no image files in {', '.join(map(str, self._sources))}")
-        self._due = time.monotonic()
+        self._pace.restart()
         self._next = 0
-        log.info("replay of %d images at %.1f fps", len(self._files), 1.0 / self._period)
+        rate = f"{self._fps:.1f} fps" if self._pace.period else "full speed (realtime = false)"
+        log.info("replay of %d images at %s", len(self._files), rate)
 
     def read(self, timeout: float) -> Frame | None:
         if not self._files:
             raise CameraError("replay camera is not open")
-        wait = self._due - time.monotonic()
-        if wait > timeout:
-            time.sleep(timeout)
+        if not self._pace.wait(timeout):
             return None
-        if wait > 0:
-            time.sleep(wait)
         if self._next >= len(self._files) and not self._loop:
             raise EndOfStream
-        # Never burst to catch up: a slow consumer sees every frame, just later.
-        self._due = max(self._due, time.monotonic()) + self._period
+        self._pace.take()
         index = self._next
         self._next += 1
         path = self._files[index % len(self._files)]

@@ -28,6 +28,9 @@ class CameraConfig:
     height: int = opt(480, 16, 8192)
     fps: float = opt(30.0, 0.1, 240)
     loop: bool = opt(False)  # replay/video: start again at the end instead of stopping
+    # replay/video: deliver frames at the source's pace (video: the rate the file states, else
+    # `fps`; replay: `fps`); false: as fast as the pipeline takes them (evaluation, benches).
+    realtime: bool = opt(True)
     # > 1: a second stream `full_scale` times larger; hands are found in the small one and
     # cut from this one (a far hand keeps its detail). replay/video: the file's own pixels.
     full_scale: int = opt(1, 1, 4)

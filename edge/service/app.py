@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,13 +35,19 @@ class PreviewUnavailable(RuntimeError):
     """The preview server cannot bind its address."""
 
 
-def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
+def run(
+    cfg: Config,
+    stop: threading.Event,
+    preview: bool = False,
+    observers: Sequence[FrameObserver] = (),
+) -> None:
     """Run the daemon until `stop` is set (SIGTERM/SIGINT) or a finite source ends.
 
     Args:
         cfg: the validated configuration.
         stop: set it to shut down; the loop notices within ~0.1 s.
         preview: start the MJPEG preview even if `[preview] enabled` is false.
+        observers: more watchers of every frame (`make demo`'s recorder), after the daemon's.
 
     Raises:
         edge.model.artifact.ModelError: the model artefact is missing, corrupt or inconsistent.
@@ -59,15 +66,16 @@ def run(cfg: Config, stop: threading.Event, preview: bool = False) -> None:
         camera = build_camera(cfg.camera)
         camera.open()
         stack.callback(camera.close)
-        observers: list[FrameObserver] = [_ReadyOnFirstFrame(notifier), notifier]
+        watchers: list[FrameObserver] = [_ReadyOnFirstFrame(notifier), notifier]
         if preview or cfg.preview.enabled:
-            observers.append(_start_preview(cfg, stack))
+            watchers.append(_start_preview(cfg, stack))
+        watchers += observers
         publisher = stack.enter_context(Publisher(cfg.mqtt, clock, classifier.labels))
         if not publisher.wait_connected(CONNECT_WAIT):
             log.warning("MQTT broker not reachable yet; running, publishes dropped until it is")
         loop = DaemonLoop(
             stages(cfg, camera, locator, classifier, publisher, clock),
-            observers,
+            watchers,
         )
         try:
             loop.run(stop)

@@ -9,8 +9,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.config import ConfigError, load_config
 from edge.config.reach import reach_m, reach_warning
@@ -18,6 +19,9 @@ from edge.exits import EX_CONFIG, EX_DATAERR, EX_OK, EX_RUNTIME
 from edge.link import ha_discovery
 from edge.model.artifact import ModelError
 from edge.model.runtime import RUNTIME_NAMES, RuntimeNotFound
+
+if TYPE_CHECKING:
+    from edge.types import FrameObserver
 
 log = logging.getLogger("edge")
 
@@ -88,11 +92,14 @@ def _logging(level: str) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `gesture-edge`; returns the process exit code."""
+def main(argv: Sequence[str] | None = None, observers: Sequence[FrameObserver] = ()) -> int:
+    """Entry point of `gesture-edge`; returns the process exit code.
+
+    `observers` watch every frame of `run` besides the daemon's own (`make demo`'s recorder).
+    """
     args = _parser().parse_args(argv)
-    handlers = {
-        "run": cmd_run,
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": lambda run_args: cmd_run(run_args, observers),
         "check-config": cmd_check,
         "classify": cmd_classify,
         "capture": cmd_capture,
@@ -152,7 +159,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EX_OK
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, observers: Sequence[FrameObserver] = ()) -> int:
     from edge.cameras import CameraError
     from edge.pipeline.locate import LocatorUnavailable
     from edge.service.app import (  # the daemon's imports are only paid by `run`
@@ -166,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: stop.set())
     try:
-        run(cfg, stop, preview=args.preview)
+        run(cfg, stop, preview=args.preview, observers=observers)
     except (CameraError, LocatorUnavailable, PreviewUnavailable) as exc:
         log.error("%s", exc)
         return EX_RUNTIME
