@@ -204,6 +204,11 @@ deploy:  ## from a workstation: make deploy HOST=pi@raspberrypi.local (ssh + sud
 	$(SSH) -t $(HOST) 'set -e; d=$$(mktemp -d); tar -xzf /tmp/gesturepilot-deploy.tar.gz -C "$$d"; \
 		sudo env $(REMOTE_ENV) sh "$$d/gesturepilot/scripts/install.sh"; rm -rf "$$d" /tmp/gesturepilot-deploy.tar.gz'
 
+.PHONY: fuzz
+fuzz: venv models  ## hypothesis: >= 2,000 fuzzed configs and model json each through check-config/classify -> bench/fuzz.json (~3 min, not CI)
+	rm -f bench/fuzz.json
+	GP_FUZZ_PROFILE=fuzz GP_FUZZ_OUT=bench/fuzz.json $(VENV)/bin/pytest -q -p no:logging tests/test_fuzz_files.py
+
 # Not part of `make test`: minutes of a running daemon. DURATION in seconds.
 .PHONY: soak
 DURATION ?= 600

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import cv2
@@ -14,6 +15,8 @@ from edge.cameras.pace import Pacer
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
+
+STAT_EVERY = 30  # frames of a looping file between checks that the file is still there
 
 
 def _rgb(bgr: np.ndarray) -> np.ndarray:
@@ -63,6 +66,9 @@ class OpenCVCamera:
         self._cap: cv2.VideoCapture | None = None
         self._grabber: FrameGrabber | None = None
         self._index = 0
+        self._pass_frames = 0  # frames read from a looping file since its last rewind
+        self._first_pass: int | None = None
+        self._identity: tuple[int, int, int] | None = None  # a file's (dev, inode, size)
         self._unreadable = 0  # from grabbers already closed
         self._realtime = realtime
         self._pace = Pacer(None)
@@ -93,6 +99,14 @@ class OpenCVCamera:
             rate = file_rate(cap, self._fps)
             self._pace = Pacer(1.0 / rate)
             log.info("video %s plays at %.2f fps (real time)", src, rate)
+        self._pass_frames, self._first_pass = 0, None
+        if self._is_file:
+            try:
+                st = os.stat(src)
+            except OSError as exc:
+                cap.release()
+                raise CameraError(f"cannot open video {src!r}: {exc}") from exc
+            self._identity = (st.st_dev, st.st_ino, st.st_size)
         if not self._is_file:  # a live driver may block: read it on its own thread
             self._grabber = FrameGrabber(self._grab, _rgb, name=f"camera {src[:20]}")
         log.info("opened camera %r", src)
@@ -115,14 +129,50 @@ class OpenCVCamera:
         self._pace.take()
         ok, bgr = self._cap.read()
         if not ok:
-            if not self._loop or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+            if not self._loop:
                 raise EndOfStream
+            self._check_pass()
             ok, bgr = self._cap.read()
             if not ok:
-                raise EndOfStream
+                raise CameraError(f"video {self._source!r}: no frame after rewinding")
+        self._pass_frames += 1
+        if self._loop and self._pass_frames % STAT_EVERY == 0:
+            self._check_file()
         self._index += 1
         frame = Frame(image=_rgb(bgr), ts=time.time(), index=self._index)
         return frame if self._small is None else two_streams(frame, self._small)
+
+    def _check_file(self) -> None:
+        """A looping file that was removed, truncated or replaced is a camera that went away.
+
+        FFmpeg can go on decoding its buffers of a truncated file (stale frames forever), so
+        the file itself is checked: the same inode and size as when it was opened.
+        """
+        try:
+            st = os.stat(self._source)
+            now: tuple[int, int, int] | None = (st.st_dev, st.st_ino, st.st_size)
+        except OSError:
+            now = None
+        if now != self._identity:
+            raise CameraError(f"video {self._source!r} was removed or changed while looping")
+
+    def _check_pass(self) -> None:
+        """Rewind a looping file; one that got shorter than its first pass went away.
+
+        A file truncated under the reader still yields FFmpeg's buffered frame after each
+        rewind: a stale image forever, unless the short pass is taken as a lost camera (the
+        loop stops the vehicle and reopens the file with backoff).
+        """
+        assert self._cap is not None
+        self._check_file()
+        done, self._pass_frames = self._pass_frames, 0
+        if self._first_pass is None:
+            self._first_pass = done
+        if done < self._first_pass or not self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+            raise CameraError(
+                f"video {self._source!r} went away while looping "
+                f"({done} of {self._first_pass} frames in the last pass)"
+            )
 
     def _grab(self) -> np.ndarray | None:
         cap = self._cap

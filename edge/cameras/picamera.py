@@ -76,6 +76,8 @@ class Picamera2Camera:
             request = self._cam.capture_request(wait=timeout)
         except TimeoutError:
             return None
+        except Exception as exc:  # unplugged, libcamera stopped: the loop stops and reopens
+            raise CameraError(f"the Pi camera failed: {exc}") from exc
         w, h = self._lores
         try:
             yuv = request.make_array("lores")
@@ -96,9 +98,12 @@ class Picamera2Camera:
         return Frame(image=rgb, ts=ts, index=index, full=full)
 
     def close(self) -> None:
-        if self._cam is not None:
+        cam, self._cam = self._cam, None
+        if cam is None:
+            return
+        # A camera that is gone may refuse to stop or close: log it, the reopen goes on.
+        for step in (cam.stop, cam.close):
             try:
-                self._cam.stop()
-            finally:
-                self._cam.close()
-                self._cam = None
+                step()
+            except Exception as exc:
+                log.warning("picamera2 %s failed: %s", step.__name__, exc)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge.model.artifact import ModelError
+
 FEATURES = "gesturepilot-landmarks/3"
 NUM_POINT_VALUES = 42
 TIPS, PIPS, MCPS = (4, 8, 12, 16, 20), (3, 6, 10, 14, 18), (2, 5, 9, 13, 17)
@@ -36,8 +38,8 @@ OWN_FRAME = slice(DIRECTION.stop, NUM_FEATURES)  # the points in the hand's upri
 MIRROR_SWAP = {"left": "right", "right": "left"}
 
 
-class FeatureError(ValueError):
-    """A model asks for a feature recipe this code does not know."""
+class FeatureError(ModelError):
+    """A model asks for a feature recipe this code does not know (a bad model: exit 65)."""
 
 
 def features(points: np.ndarray) -> np.ndarray:

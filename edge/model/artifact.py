@@ -93,6 +93,9 @@ def read_meta(tflite_path: str | Path) -> ModelMeta:
         sha = str(raw["sha256"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{json_path}: missing or invalid field {exc}") from exc
+    for table in ("metrics", "source", "landmarks_from", "input"):
+        if table in raw and not isinstance(raw[table], dict):
+            raise ModelError(f"{json_path}: `{table}` must be a table, not {raw[table]!r}")
     if kind not in KINDS:
         raise ModelError(f"{json_path}: kind must be one of {KINDS}, not {kind!r}")
     duplicates = sorted({x for x in labels if labels.count(x) > 1})
