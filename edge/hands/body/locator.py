@@ -42,7 +42,7 @@ class BodyOptions:
     pose_every: int = 10
     idle_every: int = 3
     palm_every: int = 3
-    redetect_every: int = 30
+    redetect_every: int = 60
     min_pose_score: float = 0.5
     max_hands: int = 2
 
