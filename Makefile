@@ -53,7 +53,16 @@ lint: venv  ## ruff and mypy (--strict on the device package edge/, plain on the
 	$(VENV)/bin/mypy --strict edge
 	$(VENV)/bin/mypy convert subscribers devtools
 
-unit: venv mosquitto models $(TFLITE_VENV)/.stamp  ## pytest only
+# This machine's locked wheels (pip's cache makes repeats cheap), so the test that installs the
+# device side from its hashed lock offline runs in `make test` too (tests/test_device_lock.py).
+THIS_LOCK = edge-linux-$(shell uname -m)-cp$(shell $(PYTHON) -c 'import sys; print("%d%d" % sys.version_info[:2])')
+WHEELHOUSE_THIS = build/wheelhouse/$(THIS_LOCK)
+$(WHEELHOUSE_THIS)/.stamp: $(wildcard locks/$(THIS_LOCK).txt) | $(VENV)/.stamp-edge
+	@if [ -f locks/$(THIS_LOCK).txt ]; then \
+		$(PIP) download -q --only-binary=:all: --no-deps --require-hashes -r locks/$(THIS_LOCK).txt -d $(WHEELHOUSE_THIS) && touch $@; \
+	else echo "no locks/$(THIS_LOCK).txt: the offline lock install test will skip"; fi
+
+unit: venv mosquitto models $(TFLITE_VENV)/.stamp $(WHEELHOUSE_THIS)/.stamp  ## pytest only
 	$(VENV)/bin/pytest -q
 
 test: lint unit  ## lint + the whole test suite (what CI runs)
