@@ -87,7 +87,7 @@ def test_installed_config_passes_check_config(installed_root, tmp_path):
     installed = installed_root / "etc/gesturepilot/gesturepilot.toml"
     text = installed.read_text()
     assert 'path = "/opt/gesturepilot/models/gestures-landmarks.tflite"' in text
-    assert 'method = "tracker"' in text
+    assert 'method = "body"' in text and "full_scale = 2" in text
     config = as_seen_from(installed_root, installed, tmp_path / "c.toml")
     proc = run_edge(installed_root, "check-config", "--config", str(config), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
