@@ -27,6 +27,9 @@ DOCS = (
     Path("README.md"),
     Path("docs/hands.md"),
     Path("docs/daemon.md"),
+    Path("docs/results.md"),
+    Path("docs/integrations.md"),
+    Path("docs/safety.md"),
 )  # and the bench files in bench/
 BLOCK = re.compile(
     r"(<!-- figures:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /figures:(?P=name) -->)", re.S

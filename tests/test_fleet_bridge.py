@@ -1,4 +1,4 @@
-"""The README's mosquitto bridge, run: telemetry reaches the central broker, commands stay home."""
+"""The docs' mosquitto bridge, run: telemetry reaches the central broker, commands stay home."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ HELD = (("up", 12), ("none", 8))  # looped: commands every repeat, a gesture cha
 
 
 def readme_bridge(repo_root: Path) -> str:
-    """The bridge block of the README, as a user would copy it."""
-    text = (repo_root / "README.md").read_text()
+    """The bridge block of docs/integrations.md (README links it), as a user would copy it."""
+    text = (repo_root / "docs" / "integrations.md").read_text()
     block = re.search(r"```\n( *connection site-a\n.*?)```", text, re.S)
-    assert block, "README has no mosquitto bridge block"
+    assert block, "docs/integrations.md has no mosquitto bridge block"
     return textwrap.dedent(block.group(1)).replace("\n  ", "\n").strip() + "\n"
 
 
@@ -43,11 +43,11 @@ class Obeying(SafeSubscriber):
 
 @pytest.fixture
 def site_and_central(repo_root: Path) -> Iterator[tuple[LocalBroker, LocalBroker]]:
-    """Two mosquittos on loopback; the site one bridged to the central one by the README text."""
+    """Two mosquittos on loopback; the site one bridged to the central one by the docs' text."""
     # Like the session broker: QoS 0 is queued for offline sessions, so Message Expiry (not the
     # QoS) is what keeps old telemetry from a subscriber that comes back.
     central = LocalBroker(extra_conf="queue_qos0_messages true\n").start()
-    # The README's lines, pointed at the central test broker instead of central.example:8883
+    # The docs' lines, pointed at the central test broker instead of central.example:8883
     # (TLS there is the deployment's; the topics and protocol lines are the ones under test).
     bridge = readme_bridge(repo_root).replace(
         "central.example:8883", f"{central.host}:{central.port}"

@@ -161,10 +161,11 @@ def test_a_frozen_daemon_whose_socket_stays_open_stops_the_car_on_its_timeout(br
     assert 0.5 - 0.1 <= took <= 1.0 + 0.2 and car.reason.startswith("no command for")
 
 
-def test_the_readme_kill_to_stop_table_is_rendered_from_the_committed_json(repo_root):
+def test_the_kill_to_stop_table_in_the_docs_is_rendered_from_the_committed_json(repo_root):
     from convert.figures import BLOCK
 
     result = json.loads((repo_root / "bench/kill-to-stop.json").read_text())
-    blocks = {m["name"]: m["body"] for m in BLOCK.finditer((repo_root / "README.md").read_text())}
+    text = (repo_root / "docs" / "integrations.md").read_text()
+    blocks = {m["name"]: m["body"] for m in BLOCK.finditer(text)}
     assert blocks["kill-to-stop"] == "\n".join(bench.readme_table(result)) + "\n"
     assert set(result["adapters"]) == {"sim", "car", "drone", "cmd_vel"}
