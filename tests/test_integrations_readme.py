@@ -1,4 +1,4 @@
-"""Integrations as documented: README's 20-line subscriber runs and is safe, the ROS 2 params match."""
+"""Integrations as documented: the 20-line subscriber runs and is safe, the ROS 2 params match."""
 
 from __future__ import annotations
 
