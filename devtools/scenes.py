@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import json
 import logging
 import sys
@@ -216,8 +217,10 @@ def frames_table(cfg: Config, shots: list[Shot], scales: tuple[float, ...]) -> d
     return {name: out[name] for name in VARIANTS}
 
 
+@functools.cache
 def thumb(path: Path) -> np.ndarray:
-    """A 32x24 grey thumbnail: frames of one video look alike at this size."""
+    """A 32x24 grey thumbnail: frames of one video look alike at this size (each file is read
+    once, however many runs of the script draw from its class)."""
     grey = cv2.cvtColor(read_rgb(str(path)), cv2.COLOR_RGB2GRAY)
     return cv2.resize(grey, (32, 24), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
 
@@ -257,13 +260,14 @@ def sequences(cfg: Config, shots: list[Shot], seeds: int, fps: float) -> dict[st
     """Each variant's scripted sequences at each k in SEQUENCE_SCALES (see the module doc)."""
     commands = CommandMap.from_config(cfg.commands)
     cases = [scripted(shots, seed) for seed in range(seeds)]
+    images = [[read_rgb(str(p)) for p in paths] for _, paths in cases]  # read once, for all
     out: dict[str, Any] = {}
     for name, (method, full_scale) in VARIANTS.items():
         vcfg = variant_config(cfg, method)
         for k in SEQUENCE_SCALES:
             runs = {}
-            for seed, (truth, paths) in enumerate(cases):
-                frames = [scene(read_rgb(str(p)), k, full_scale) for p in paths]
+            for seed, ((truth, _), case) in enumerate(zip(cases, images, strict=True)):
+                frames = [scene(image, k, full_scale) for image in case]
                 runs[f"seed{seed}"] = score(truth, replay(vcfg, frames, fps), commands, fps, 0.5)
             out[f"{name}_k{k:g}"] = {"total": summary(runs), "runs": runs}
             log.info("sequences %s k=%s: %s", name, k, out[f"{name}_k{k:g}"]["total"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -63,14 +63,6 @@ def goes_and_returns(
     assert times["stop_after_loss_s"] <= STALL + 0.5, times
     assert times["resume_after_return_s"] <= 8.0, times  # backoff 0.5, 1, 2, 4 s
     return times
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
-    made: list[Daemon] = []
-    yield made
-    for d in made:
-        d.kill()
 
 
 @pytest.fixture

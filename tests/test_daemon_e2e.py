@@ -110,14 +110,6 @@ class Daemon:
             self.proc.wait()
 
 
-@pytest.fixture
-def daemons():
-    made: list[Daemon] = []
-    yield made
-    for d in made:
-        d.kill()
-
-
 @pytest.fixture(scope="module")
 def scripted(frames_factory) -> Path:
     return frames_factory("e2e", SCRIPT)

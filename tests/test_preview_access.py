@@ -165,14 +165,6 @@ def up_frames(frames_factory) -> Path:
     return frames_factory("preview-up", (("up", 12),), seed=1)
 
 
-@pytest.fixture
-def daemons():
-    made: list[Daemon] = []
-    yield made
-    for d in made:
-        d.kill()
-
-
 def wait_for_frame(port: int, timeout: float = 60) -> bytes:
     deadline = time.monotonic() + timeout
     while True:

@@ -198,7 +198,7 @@ def scene_frames(folder: Path, datasets: Path) -> Path:
 
 
 def test_the_daemon_drives_from_the_raised_hand_of_a_person_at_a_distance(
-    tmp_path, broker, datasets, mediapipe_models, recorder_factory
+    tmp_path, broker, datasets, mediapipe_models, recorder_factory, daemons
 ) -> None:
     frames = scene_frames(tmp_path / "frames", datasets)
     d = Daemon(
@@ -209,11 +209,9 @@ def test_the_daemon_drives_from_the_raised_hand_of_a_person_at_a_distance(
         model={"path": ""},
         locate={"method": "body"},
     )
+    daemons.append(d)
     rec = recorder_factory(f"{d.root}/#")
-    try:
-        assert d.start().wait() == 0, d.log
-    finally:
-        d.kill()
+    assert d.start().wait() == 0, d.log
     commands = [m.json()["command"] for m in rec.on("command")]
     assert collapse(commands) == ["forward", "stop"], d.log
     stats = [m.json() for m in rec.on("stats")]

@@ -107,18 +107,18 @@ class BodyLocator(Closing):
         if self._person is None:
             return self._close(frame)
         found = self._read(frame, self._followed)
-        lost = [h.roi for h in self._followed if h.side not in {r.side for r in found}]
+        seen = {r.side for r in found}
+        lost = [h for h in self._followed if h.side not in seen]
         if lost:
-            self._handover(lost[0])
-        if len(found) < len(self._followed) and self._since_pose > 0:
+            self._handover(lost[0].roi)
+        if lost and self._since_pose > 0:
             # A raised hand went missing: look at the body again in this frame (the person
             # may have lowered it, moved, or the hand left its tracked region).
-            self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
+            self._followed = [h for h in self._followed if h.side in seen]
             self._look_at_body(frame)
             if self._person is None:
                 return self._close(frame)
-            new = [h for h in self._followed if h.side not in {r.side for r in found}]
-            found += self._read(frame, new)
+            found += self._read(frame, [h for h in self._followed if h.side not in seen])
         self._followed = [h for h in self._followed if h.side in {r.side for r in found}]
         if found:
             self._close_up = False
@@ -195,7 +195,7 @@ class BodyLocator(Closing):
         if body is None:  # nobody followed, or the person was lost: find one in this frame
             body = self._find_person(frame)
         if body is None:
-            self._person, self.body, self.arms, self._followed = None, None, [], []
+            self._forget()
             return
         self.body, self._person = body, body.next_roi
         self.arms = arms(body)
@@ -244,9 +244,12 @@ class BodyLocator(Closing):
             "body": self._person is not None,
         }
 
+    def _forget(self) -> None:
+        self._person, self.body, self.arms, self._followed = None, None, [], []
+
     def reset(self) -> None:
         """Forget the person and the hands (the next frame runs the detectors)."""
-        self._person, self.body, self.arms, self._followed = None, None, [], []
+        self._forget()
         self._since_pose = math.inf
         self.hands.reset()
 
