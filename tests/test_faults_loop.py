@@ -69,6 +69,8 @@ class Box:
     def in_view(self) -> dict[str, int]:
         return {"hands": 1}
 
+    def steady(self, ok: bool) -> None: ...
+
     def close(self) -> None: ...
 
 

@@ -18,6 +18,10 @@ from edge.config.sections import opt as opt
 from edge.config.sections import parse_sections, read_toml, refuse
 from edge.model.runtime import RUNTIME_NAMES
 
+# Held-gesture reuse (edge.hands.still), chosen on the validation sessions (docs/daemon.md).
+STILL_REUSE = 0
+STILL_THRESHOLD = 12.0
+
 
 @dataclass(frozen=True)
 class CameraConfig:
@@ -55,6 +59,10 @@ class LocateConfig:
     min_detection_score: float = opt(0.5, 0.0, 1.0)
     min_presence: float = opt(0.5, 0.0, 1.0)
     redetect_every: int = opt(90, 1, 10000)  # palm detector: a rare safety net (3 s at 30 FPS)
+    # a held gesture: while the hand's crop stays still, reuse its last landmarks for up to
+    # this many frames in a row (0: run the landmark model on every frame; edge.hands.still)
+    still_reuse: int = opt(STILL_REUSE, 0, 30)
+    still_threshold: float = opt(STILL_THRESHOLD, 0.0, 255.0)  # grey levels a crop may move
     # body: the person first (MediaPipe's pose models), then the hands they hold up
     pose_every: int = opt(10, 1, 300)  # frames between body landmark runs while followed
     max_hands: int = opt(2, 1, 2)  # raised hands read per frame

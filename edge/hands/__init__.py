@@ -47,6 +47,7 @@ def build_hand_locator(
         ValueError: unknown method, or a model file cannot be loaded.
     """
     from edge.hands.locator import open_locator
+    from edge.hands.still import StillOptions
 
     hands = open_locator(
         locate_cfg.palm_model or default_palm_model(),
@@ -56,6 +57,7 @@ def build_hand_locator(
         min_detection_score=locate_cfg.min_detection_score,
         min_presence=locate_cfg.min_presence,
         redetect_every=locate_cfg.redetect_every,
+        still=StillOptions(locate_cfg.still_reuse, locate_cfg.still_threshold),
     )
     if locate_cfg.method != "body":
         return hands

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,7 @@ class LandmarkClassifier:
             if not Path(path).is_file():
                 raise ModelError(f"{path}: MediaPipe hand model missing (run `make models`)")
         self._in_box: HandInBox | None = None
+        self._last: tuple[np.ndarray, Prediction] | None = None  # points -> their prediction
 
     def _finder(self) -> HandInBox:
         if self._in_box is None:  # only needed when regions come without landmarks
@@ -149,14 +151,22 @@ class LandmarkClassifier:
         return Prediction(NONE, float(score), scores, self.labels, ts)
 
     def classify_points(self, points: np.ndarray, ts: float = 0.0) -> Prediction:
-        """Prediction for landmarks (21, 2+) in image pixels, as the decision rule decides."""
+        """Prediction for landmarks (21, 2+) in image pixels, as the decision rule decides.
+
+        The very same points (a still hand's reused landmarks, edge.hands.still) get the last
+        answer again, restamped, without running the model.
+        """
+        if self._last is not None and self._last[0] is points:
+            return dataclasses.replace(self._last[1], ts=ts)
         try:
             x = features(points)
         except ValueError:
             return self.none(ts)
         probs = self._decider.decide(self.model.predict(x[None]), index_reach(points))
         i = int(np.argmax(probs))
-        return Prediction(self.labels[i], float(probs[i]), probs, self.labels, ts)
+        prediction = Prediction(self.labels[i], float(probs[i]), probs, self.labels, ts)
+        self._last = (points, prediction)
+        return prediction
 
     def classify(self, frame: Frame, region: HandRegion | None) -> Prediction:
         """Classify the hand in `region` of `frame`.

@@ -12,9 +12,14 @@ from edge.closing import Closing
 from edge.hands.geometry import Roi, roi_from_landmarks
 from edge.hands.landmark import HandLandmarks, LandmarkModel
 from edge.hands.palm import PalmDetector
+from edge.hands.still import StillHand, StillOptions
 from edge.types import Frame, HandRegion
 
 log = logging.getLogger(__name__)
+
+# A hand the tracker lost is looked for once in its last region grown this much (a landmark
+# run, about a third of a palm detection) before the palm detector runs on the whole frame.
+REFIND_GROWTH = 1.6
 
 
 def region_from(hand: HandLandmarks, shape: tuple[int, ...]) -> HandRegion:
@@ -39,7 +44,10 @@ class HandLocator(Closing):
     detector: palm detector then landmark model on every frame.
     tracker: the landmark model runs on the region derived from the previous frame's landmarks;
     the palm detector runs only when the hand's presence drops below `min_presence`, when there is
-    no hand yet, or every `redetect_every` frames as a safety net.
+    no hand yet, or every `redetect_every` frames as a safety net. A hand lost by the tracker is
+    first looked for once more in its last region grown by `REFIND_GROWTH` (one landmark run)
+    before the palm detector runs on the whole frame. While the loop says the gesture is steady,
+    a still hand's tracked reads may reuse its last landmarks (edge.hands.still).
 
     Args:
         palm: the palm detector stage.
@@ -47,6 +55,7 @@ class HandLocator(Closing):
         track: tracker (True) or detector (False).
         min_presence: landmark presence below this means no hand.
         redetect_every: tracker: force a palm detection after this many tracked frames.
+        still: held-gesture reuse (default: never reuse).
     """
 
     def __init__(
@@ -56,15 +65,18 @@ class HandLocator(Closing):
         track: bool = True,
         min_presence: float = 0.5,
         redetect_every: int = 90,
+        still: StillHand | None = None,
     ) -> None:
         self.palm = palm
         self.landmarks = landmarks
         self.track = track
         self.min_presence = min_presence
         self.redetect_every = redetect_every
+        self.still = still if still is not None else StillHand(StillOptions())
         self._roi: Roi | None = None
         self._tracked = 0
         self.hands = 0  # palms at the last detection (at least the tracked hand)
+        self.refinds = 0  # lost hands found again in their grown region (no palm detection)
 
     @property
     def palm_runs(self) -> int:
@@ -74,9 +86,11 @@ class HandLocator(Closing):
     def _detect(self, image: np.ndarray, full: np.ndarray | None) -> HandLandmarks | None:
         palms = self.palm.detect(image)
         self.hands = len(palms)
+        self.still.forget()
         for palm in palms[:1]:
             hand = self.landmarks.run(image, palm.roi, full)
             if hand.presence >= self.min_presence:
+                self.still.remember(image, hand)
                 return hand
         return None
 
@@ -87,6 +101,8 @@ class HandLocator(Closing):
         hand = None
         if tracking and self._tracked < self.redetect_every:
             hand = self._track(image, full)
+            if hand is None:
+                hand = self._refind(image, full)
         if hand is None:
             hand = self._detect(image, full)
             if hand is None and tracking and self._tracked >= self.redetect_every:
@@ -97,11 +113,40 @@ class HandLocator(Closing):
             self.hands = max(self.hands, 1)
         return hand
 
+    def read(self, image: np.ndarray, roi: Roi, full: np.ndarray | None) -> HandLandmarks:
+        """A tracked read of `roi`: the still hand's last landmarks, else a landmark run."""
+        hand = self.still.reuse(image, roi)
+        if hand is not None:
+            return hand
+        hand = self.landmarks.run(image, roi, full)
+        if hand.presence >= self.min_presence:
+            self.still.remember(image, hand)
+        else:
+            self.still.forget()
+        return hand
+
     def _track(self, image: np.ndarray, full: np.ndarray | None) -> HandLandmarks | None:
         assert self._roi is not None
         self._tracked += 1
-        hand = self.landmarks.run(image, self._roi, full)
+        hand = self.read(image, self._roi, full)
         return hand if hand.presence >= self.min_presence else None
+
+    def _refind(self, image: np.ndarray, full: np.ndarray | None) -> HandLandmarks | None:
+        """The tracked hand slipped out of its region: one landmark run on the region grown by
+        REFIND_GROWTH (a hand that moved fast stays in it) before the whole-frame detector."""
+        assert self._roi is not None
+        r = self._roi
+        hand = self.landmarks.run(image, Roi(r.cx, r.cy, r.size * REFIND_GROWTH, r.angle), full)
+        if hand.presence < self.min_presence:
+            return None
+        self.refinds += 1
+        self.still.remember(image, hand)
+        return hand
+
+    def steady(self, ok: bool) -> None:
+        """The loop's word on the last frame (edge.pipeline.locate.Locator.steady): with one
+        hand in view, a still hand may reuse its last landmarks on the next frame."""
+        self.still.permit(ok and self.hands <= 1)
 
     def locate(self, frame: Frame) -> HandRegion | None:
         """The hand in a frame (box, angle, landmarks, handedness), or None."""
@@ -114,12 +159,14 @@ class HandLocator(Closing):
         return [region] if region is not None else []
 
     def in_view(self) -> dict[str, Any]:
-        """For the stats payload: hands at the last palm detection (this locator follows one)."""
-        return {"hands": self.hands}
+        """For the stats payload: hands at the last palm detection (this locator follows one),
+        and the share of tracked reads that a still hand's reuse answered."""
+        return {"hands": self.hands, "reused": round(self.still.share(), 3)}
 
     def reset(self) -> None:
         """Forget the tracked hand (the next frame runs the palm detector)."""
         self._roi = None
+        self.still.forget()
 
     def follow(self, roi: Roi) -> None:
         """Track the hand in `roi` from the next frame on (a hand another path was following)."""
@@ -139,8 +186,9 @@ def open_locator(
     min_detection_score: float = 0.5,
     min_presence: float = 0.5,
     redetect_every: int = 90,
+    still: StillOptions | None = None,
 ) -> HandLocator:
-    """Load both MediaPipe models and return a `HandLocator`.
+    """Load both MediaPipe models and return a `HandLocator` (`still`: held-gesture reuse).
 
     Raises:
         ValueError: `method` is not detector/tracker, or a model cannot be loaded.
@@ -149,4 +197,5 @@ def open_locator(
         raise ValueError(f"hand locator method must be detector or tracker, not {method!r}")
     palm = PalmDetector(palm_model, num_threads, min_detection_score)
     marks = LandmarkModel(landmark_model, num_threads)
-    return HandLocator(palm, marks, method == "tracker", min_presence, redetect_every)
+    reuse = StillHand(still if still is not None else StillOptions())
+    return HandLocator(palm, marks, method == "tracker", min_presence, redetect_every, reuse)

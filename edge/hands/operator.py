@@ -126,6 +126,9 @@ class OperatorLocator:
         region = self.locate(frame)
         return [region] if region is not None else []
 
+    def steady(self, ok: bool) -> None:
+        """Several people may be in view: this locator never reuses landmarks."""
+
     def in_view(self) -> dict[str, Any]:
         """For the stats payload: hands seen, whether an operator is held, the policy."""
         return {

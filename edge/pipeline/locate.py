@@ -27,6 +27,12 @@ class Locator(Protocol):
         """What the locator knows of the hands in view, for the stats payload (may be empty)."""
         ...
 
+    def steady(self, ok: bool) -> None:
+        """The loop's word after each frame: the gesture is steady (one hand read, the raw
+        frame agrees with the held gesture, nothing being entered or near its release), so a
+        still hand may reuse its last landmarks on the next frame (edge.hands.still)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -75,6 +81,9 @@ class FixedBoxLocator:
 
     def in_view(self) -> dict[str, Any]:
         return {}  # a fixed box does not know how many hands there are
+
+    def steady(self, ok: bool) -> None:
+        pass  # the classifier reads the box on every frame
 
     def close(self) -> None:
         pass

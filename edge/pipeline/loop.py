@@ -134,6 +134,11 @@ class DaemonLoop:
             and prediction.score >= s.settings.min_confidence
             and s.commands.command_for(prediction.label) == command
         )
+        # Reuse of a still hand (edge.hands.still) only while nothing is in play: one hand read,
+        # its raw frame agreeing with the held gesture, no gesture being entered or released.
+        s.locator.steady(
+            confident and len(regions) == 1 and not smoothed.changed and s.smoother.settled()
+        )
         if smoothed.changed:
             s.publisher.gesture(smoothed.gesture, smoothed.confidence, frame.ts)
         out = s.safety.on_frame(

@@ -46,6 +46,7 @@ class Smoother:
         self._held: int | None = None
         self._candidate: int | None = None
         self._streak = 0
+        self._avg = self._none.copy()  # the last update's averaged scores
 
     def _vector(self, prediction: Prediction | None) -> np.ndarray:
         if prediction is None or prediction.score < self.cfg.min_confidence:
@@ -86,10 +87,20 @@ class Smoother:
                 self._held, self._candidate, self._streak = leader, None, 0
         else:
             self._candidate, self._streak = None, 0
+        self._avg = avg
         if self._held is None:
             none_score = float(np.dot(avg, self._none)) if self._none.any() else 0.0
             return Smoothed(NONE, none_score, before is not None)
         return Smoothed(self.labels[self._held], float(avg[self._held]), before != self._held)
+
+    def settled(self) -> bool:
+        """Whether the last update left nothing in play: no gesture being entered, and the
+        held one (if any) averaged at or above `enter`, clear of its release at `exit`."""
+        if self._candidate is not None:
+            return False
+        if self._held is None:
+            return True
+        return float(self._avg[self._held]) >= self.cfg.enter
 
     def _halts(self, prediction: Prediction | None) -> bool:
         return (

@@ -178,7 +178,7 @@ class BodyLocator(Closing):
         """The landmark model on each followed hand; a hand it still sees moves its region."""
         image, found = frame.image, []
         for hand in hands:
-            marks = self.hands.landmarks.run(image, hand.roi, frame.full)
+            marks = self.hands.read(image, hand.roi, frame.full)
             if marks.presence < self.hands.min_presence:
                 continue
             hand.roi = roi_from_landmarks(marks.points)
@@ -233,6 +233,14 @@ class BodyLocator(Closing):
         self._close_up = region is not None
         return [region] if region is not None else []
 
+    def steady(self, ok: bool) -> None:
+        """Reuse a still hand's landmarks only while one raised hand is read (resting hands are
+        never read, so they do not count); up close, as the palm path decides."""
+        if self._person is None:
+            self.hands.steady(ok)
+        else:
+            self.hands.still.permit(ok and len(self._followed) <= 1)
+
     def in_view(self) -> dict[str, Any]:
         """For the stats payload: hands raised and resting at the last body run, the path."""
         visible = [a for a in self.arms if a.visible]
@@ -242,6 +250,7 @@ class BodyLocator(Closing):
             "hands_raised": raised if self._person is not None else int(self._close_up),
             "hands_resting": len(visible) - raised,
             "body": self._person is not None,
+            "reused": round(self.hands.still.share(), 3),
         }
 
     def _forget(self) -> None:
