@@ -9,7 +9,7 @@ SHARED ?= ../shared
 DATASETS ?= $(SHARED)/datasets
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences eval-scenes bench-body figures kill-to-stop test-tflite-runtime
+.PHONY: help venv venv-edge mosquitto demo test lint unit bench reference-model clean models models-float eval-hand-int8 reference-landmarks eval-sequences eval-held eval-scenes bench-body figures kill-to-stop test-tflite-runtime
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -139,6 +139,9 @@ bench-body: venv models  ## the body path's cost per frame beside the palm track
 
 eval-scenes: venv-edge models  ## the driver 1.5-6 m away, the other hand resting: frames and sequences per locator -> models/scenes.json (~10 min, not CI)
 	$(PY) -m devtools.scenes --datasets $(DATASETS) --config configs/car.toml --out models/scenes.json
+
+eval-held: venv-edge models  ## held-gesture reuse chosen on validation, lockbox reported -> bench/held.json (~15 min, not CI)
+	$(PY) -m devtools.held --datasets $(DATASETS) --config configs/car.toml --out bench/held.json
 
 eval-sequences: venv-edge models  ## real camera sequences through the daemon pipeline -> models/gestures-landmarks-sequences.json
 	$(PY) -m devtools.sequences --datasets $(DATASETS) --config configs/car.toml --out models/gestures-landmarks-sequences.json

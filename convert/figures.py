@@ -18,7 +18,7 @@ from typing import Any
 from convert.figures_bench import hand_int8, speed
 from convert.figures_scenes import BODY_COST_JSON, SCENES_JSON, body_cost, scenes
 from convert.markdown import pct, pct2, table
-from convert.record_figures import ci, demo
+from convert.record_figures import ci, demo, held
 from edge.hands.decide import MOTION, SAFE
 
 MODEL_JSON = Path("models/gestures-landmarks.json")
@@ -178,6 +178,8 @@ def blocks(root: Path) -> dict[str, Callable[[], list[str]]]:
         out["scenes"] = lambda: scenes(root)
     if (root / BODY_COST_JSON).is_file():
         out["body-cost"] = lambda: body_cost(root)
+    if (root / "bench/held.json").is_file():
+        out["held"] = lambda: held(root)
     if (root / "bench/ci-fresh-clone.json").is_file():
         out["ci"] = lambda: ci(root)
     return out

@@ -103,10 +103,16 @@ class NoCamera:
     def close(self) -> None: ...
 
 
-def replay(cfg: Config, frames: Sequence[np.ndarray | Frame], fps: float) -> list[str | None]:
+def replay(
+    cfg: Config,
+    frames: Sequence[np.ndarray | Frame],
+    fps: float,
+    seen: dict[str, Any] | None = None,
+) -> list[str | None]:
     """The vehicle's command after each frame (None: standing), frames `1/fps` apart on a
     stepped clock, through the stages `gesture-edge run` builds (`edge.service.app.stages`).
-    A frame given as a `Frame` keeps its `full` stream (its time and index are the replay's)."""
+    A frame given as a `Frame` keeps its `full` stream (its time and index are the replay's);
+    `seen`, when given, receives the locator's stats (`in_view`) at the end."""
     classifier = build_classifier(cfg)
     locator = build_locator(cfg, crop_margin=classifier.crop_margin)
     recorder, clock = Recorder(), SteppedClock()
@@ -124,6 +130,8 @@ def replay(cfg: Config, frames: Sequence[np.ndarray | Frame], fps: float) -> lis
                 moving = None if cmd.command == STOP else cmd.command
             state.append(moving)
             clock.advance(1 / fps)
+        if seen is not None:
+            seen.update(loop.s.locator.in_view())
     finally:
         locator.close()
         classifier.close()

@@ -19,8 +19,8 @@ from edge.config.sections import parse_sections, read_toml, refuse
 from edge.model.runtime import RUNTIME_NAMES
 
 # Held-gesture reuse (edge.hands.still), chosen on the validation sessions (docs/daemon.md).
-STILL_REUSE = 0
-STILL_THRESHOLD = 12.0
+STILL_REUSE = 2
+STILL_THRESHOLD = 8.0
 
 
 @dataclass(frozen=True)
