@@ -41,8 +41,13 @@ def held(root: Path) -> list[str]:
     run = json.loads((root / "bench/held.json").read_text())
     chosen = run["chosen"]
     rows = []
-    cases = [("validation, held", run["validation_held"]["reuse0_t0"],
-              run["validation_held"][chosen["key"]])]
+    cases = [
+        (
+            "validation, held",
+            run["validation_held"]["reuse0_t0"],
+            run["validation_held"][chosen["key"]],
+        )
+    ]
     for case in ("held", "moving"):
         lock = run["lockbox"]
         cases.append((f"lockbox, {case}", lock["off"][case], lock["chosen"][case]))
@@ -56,8 +61,13 @@ def held(root: Path) -> list[str]:
                 f"{100 * on['reused_share']:.1f} %",
             ]
         )
-    header = ["sequences", "in the asked command", "reaction (frames, mean)", "unasked motion",
-              "hand reads reused"]
+    header = [
+        "sequences",
+        "in the asked command",
+        "reaction (frames, mean)",
+        "unasked motion",
+        "hand reads reused",
+    ]
     return [
         *table(header, rows),
         "",

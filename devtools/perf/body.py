@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, images in sets.items():
             frames = Path(tmp) / f"{name}.npy"
             np.save(frames, np.stack(images))
-            raw = rounds(variants, frames, args.rounds)
+            raw = rounds(variants, {"bench": frames}, args.rounds)
             out["sets"][name] = {v: summary(r) for v, r in raw.items()}
             log.info("%s: %s", name, out["sets"][name])
     # End to end at 30 FPS on one core: replay -> gesture-edge run -> mosquitto -> subscriber.

@@ -21,16 +21,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from devtools.demo import dump_toml
+from devtools.held import held
 from devtools.localbroker import LocalBroker
 from devtools.scripted import eval_sessions
 from devtools.scripted_frames import DEMO_FRAMES_SCRIPT, write_frame_sequence
 from edge.config.paths import default_model_path
 from edge.model.artifact import read_meta
+from edge.model.crops import read_rgb
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -98,12 +101,17 @@ def run(
     threads: int = 1,
     warmup: float = 3.0,
     method: str = "body",
+    hold: int = 1,
+    noise: float = 0.0,
 ) -> dict[str, Any]:
-    """Run the daemon for `warmup + seconds`; figures over the last `seconds`."""
+    """Run the daemon for `warmup + seconds`; figures over the last `seconds`. With `hold` > 1
+    each frame is shown `hold` times with fresh sensor noise (a gesture held still)."""
     groups = eval_sessions(read_meta(default_model_path()).raw)
     with tempfile.TemporaryDirectory(prefix="gesturepilot-e2e-") as tmp, LocalBroker() as broker:
         frames = Path(tmp) / "frames"
         write_frame_sequence(datasets, frames, DEMO_FRAMES_SCRIPT, groups=groups)
+        if hold > 1:
+            frames = hold_still(frames, Path(tmp) / "held", hold, noise)
         config = Path(tmp) / "bench.toml"
         cfg = daemon_config(frames, broker.host, broker.port, threads, fps, method)
         config.write_text(dump_toml(cfg))
@@ -127,6 +135,7 @@ def run(
     ms = np.array(probe.latencies) * 1000
     return {
         "fps_offered": fps,
+        "hold": hold,
         "seconds": seconds,
         "core": core,
         "threads": threads,
@@ -142,4 +151,15 @@ def run(
         "cpu_percent": round(100 * (cpu1 - cpu0) / (t1 - t0), 1),
         "rss_mb": round(memory["VmRSS"], 1),
         "peak_rss_mb": round(memory["VmHWM"], 1),
+        "reused": stats.get("reused"),
     }
+
+
+def hold_still(frames: Path, out: Path, hold: int, noise: float) -> Path:
+    """`frames`' JPEGs each written `hold` times into `out`, with fresh sensor noise on each."""
+    out.mkdir()
+    names = sorted(frames.glob("*.jpg"))
+    images = held([read_rgb(str(p)) for p in names], hold, noise, seed=0)
+    for i, image in enumerate(images):
+        cv2.imwrite(str(out / f"{i:05d}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return out

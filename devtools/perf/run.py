@@ -5,6 +5,8 @@ it `bench/README.md` (tables) and `bench/results.png` (devtools.perf.report). Ev
 in its own process (devtools.perf.stages; MediaPipe: devtools/perf/mp_anchor.py in
 `.venv-mediapipe`) on the same frames, rounds interleaved so that a busy moment of the machine
 falls on both sides alike; pinned runs are `taskset -c CORE` with one interpreter thread.
+The held case (where a still hand's reuse pays: edge.hands.still) shows the first third of the
+frames three times each with fresh sensor noise, as `make eval-held` does.
 `--smoke` runs 20 frames, one round and the default variants only (what `make test` checks).
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from convert.subhih import read_shots
+from devtools.held import held
 from devtools.perf import endtoend, report
 from devtools.perf.summary import accuracy_beside, summarize
 from edge.model.crops import read_rgb
@@ -35,6 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 MP_PYTHON = REPO / ".venv-mediapipe" / "bin" / "python"
 TFLITE_PYTHON = REPO / ".venv-tflite" / "bin" / "python"
 PIN_CORE = 1
+HOLD, HELD_NOISE = 3, 2.0  # as make eval-held (devtools.held)
 
 
 def session_frames(datasets: Path, n: int) -> list[np.ndarray]:
@@ -55,8 +59,10 @@ class Variant:
     pinned: bool = False
     mediapipe: bool = False
     python: Path = field(default_factory=lambda: Path(sys.executable))
+    held: bool = False  # the held-gesture frames (HOLD copies of each, fresh noise on each)
 
-    def command(self, frames: Path) -> list[str]:
+    def command(self, files: dict[str, Path]) -> list[str]:
+        frames = files["held" if self.held else "bench"]
         pin = ["taskset", "-c", str(PIN_CORE)] if self.pinned else []
         if self.mediapipe:
             script = str(REPO / "devtools" / "perf" / "mp_anchor.py")
@@ -65,23 +71,35 @@ class Variant:
         return [*pin, str(self.python), *stages, *self.flags]
 
 
-def ours(name: str, *flags: str, pinned: bool = False, python: Path | None = None) -> Variant:
+def ours(
+    name: str, *flags: str, pinned: bool = False, python: Path | None = None, held: bool = False
+) -> Variant:
     threads = ("--threads", "1") if pinned else ()
-    return Variant(name, (*threads, *flags), pinned, python=python or Path(sys.executable))
+    exe = python or Path(sys.executable)
+    return Variant(name, (*threads, *flags), pinned, python=exe, held=held)
+
+
+def anchor_pairs(size: str, held: bool = False) -> list[Variant]:
+    """Ours (shipped int8 hand models) and MediaPipe at one model size, 1 core and 2 cores."""
+    out = []
+    tail = ", held" if held else ""
+    for pinned in (True, False):
+        where = ("1 core" if pinned else "2 cores") + tail
+        out.append(ours(f"ours {size} int8, {where}", "--variant", size, pinned=pinned, held=held))
+        if MP_PYTHON.is_file():
+            flags = ("--variant", size)
+            out.append(Variant(f"mediapipe {size}, {where}", flags, pinned, True, held=held))
+    return out
 
 
 def matrix(smoke: bool, float_classifier: Path | None) -> list[Variant]:
     """Every variant of one round (anchor pairs first)."""
     out = []
     for size in ("lite", "full"):
-        for pinned in (True, False):
-            where = "1 core" if pinned else "2 cores"
-            out.append(ours(f"ours {size} int8, {where}", "--variant", size, pinned=pinned))
-            if MP_PYTHON.is_file():
-                flags = ("--variant", size)
-                out.append(Variant(f"mediapipe {size}, {where}", flags, pinned, mediapipe=True))
+        out += anchor_pairs(size)
         if smoke:
             return out
+    out += anchor_pairs("lite", held=True)  # where reuse pays: a gesture held still
     for size in ("lite", "full"):
         out.append(
             ours(f"ours {size} float, 1 core", "--variant", size, "--hands", "float", pinned=True)
@@ -103,24 +121,24 @@ def matrix(smoke: bool, float_classifier: Path | None) -> list[Variant]:
     return out
 
 
-def run_once(variant: Variant, frames: Path) -> dict[str, Any]:
+def run_once(variant: Variant, files: dict[str, Path]) -> dict[str, Any]:
     """One process of one variant; its JSON line."""
     done = subprocess.run(
-        variant.command(frames), capture_output=True, text=True, timeout=600, check=False
+        variant.command(files), capture_output=True, text=True, timeout=600, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"{variant.name}: exit {done.returncode}: {done.stderr[-2000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def rounds(variants: list[Variant], frames: Path, count: int) -> dict[str, list[dict]]:
+def rounds(variants: list[Variant], files: dict[str, Path], count: int) -> dict[str, list[dict]]:
     """`count` rounds, each running every variant once, in an order rotated per round."""
     out: dict[str, list[dict]] = {v.name: [] for v in variants}
     for r in range(count):
         order = variants[r % len(variants) :] + variants[: r % len(variants)]
         for variant in order:
             log.info("round %d/%d: %s", r + 1, count, variant.name)
-            out[variant.name].append(run_once(variant, frames))
+            out[variant.name].append(run_once(variant, files))
     return out
 
 
@@ -158,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     n, count, seconds = (20, 1, 2.0) if args.smoke else (args.frames, args.rounds, args.e2e_seconds)
     images = session_frames(args.datasets, n)
     variants = matrix(args.smoke, args.float_classifier)
+    still = held(images[: n // HOLD], HOLD, HELD_NOISE, seed=0)
     with tempfile.TemporaryDirectory(prefix="gesturepilot-bench-") as tmp:
-        frames = Path(tmp) / "frames.npy"
-        np.save(frames, np.stack(images))
+        files = {"bench": Path(tmp) / "frames.npy", "held": Path(tmp) / "held.npy"}
+        np.save(files["bench"], np.stack(images))
+        np.save(files["held"], np.stack(still))
         start = machine()
-        raw = rounds(variants, frames, count)
+        raw = rounds(variants, files, count)
     results = {
         "command": "make bench" if not args.smoke else "python -m devtools.perf.run --smoke",
         "machine": start,
@@ -170,10 +190,13 @@ def main(argv: list[str] | None = None) -> int:
             "count": n,
             "size": list(images[0].shape[:2]),
             "source": "subhih-hands, the largest session's first frames in capture order",
+            "held": f"the first {n // HOLD} of them, each {HOLD} times with sensor noise "
+            f"(sd {HELD_NOISE:g} grey levels): a gesture held at {HOLD}x the capture rate",
         },
         "rounds": count,
         **summarize(variants, raw),
         "end_to_end": endtoend.run(args.datasets, seconds),
+        "end_to_end_held": endtoend.run(args.datasets, seconds, hold=HOLD, noise=HELD_NOISE),
         "accuracy": accuracy_beside(REPO / "models"),
     }
     args.out.mkdir(parents=True, exist_ok=True)

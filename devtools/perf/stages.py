@@ -3,10 +3,10 @@
 `python -m devtools.perf.stages --frames F.npy --variant lite --hands int8 --threads 1` prints
 one JSON object. The stages are the daemon's own, built from a config by `edge.service.app.stages`:
 locator (palm detector and landmark model timed apart, the crop/warp inside the landmark
-step), classifier (features + model + decision), smoothing + commands + safety, and the
-publisher (never connected: its code up to the network, counted as a drop). Run in a
-subprocess per variant so that `taskset` pins it and runtimes (LiteRT, tflite-runtime) can
-differ; it imports nothing but the device package (`edge`).
+step; hand reads answered by a still hand's reuse counted), classifier (features + model +
+decision), smoothing + commands + safety, and the publisher (never connected: its code up to
+the network, counted as a drop). Run in a subprocess per variant so that `taskset` pins it and
+runtimes (LiteRT, tflite-runtime) can differ; it imports nothing but the device package (`edge`).
 """
 
 from __future__ import annotations
@@ -98,9 +98,10 @@ def run(frames: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
         loop.step(Frame(image, time.time(), i))
     locator.reset()  # type: ignore[attr-defined]
     buckets = instrument(loop)
-    palm = hand_models(locator).palm
+    hands = hand_models(locator)
+    palm = hands.palm
     per_frame, found = [], 0
-    runs_before = palm.runs
+    runs_before, reused_before = palm.runs, hands.still.reused
     for i, image in enumerate(frames):
         t = time.perf_counter()
         result = loop.step(Frame(image, time.time(), WARMUP + i))
@@ -113,6 +114,7 @@ def run(frames: np.ndarray, args: argparse.Namespace) -> dict[str, Any]:
         "frames": len(frames),
         "hands_found": found,
         "palm_runs": palm.runs - runs_before,
+        "reused_reads": hands.still.reused - reused_before,
         "seconds": {"frame": per_frame, **buckets},
     }
 

@@ -67,6 +67,8 @@ def variant_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
             }
         out["stages"] = stages
         out["palm_runs"] = int(runs[0]["palm_runs"])
+        out["landmark_runs"] = int(round(stages["landmarks"]["calls"] / len(runs)))
+        out["reused_share"] = round(sum(int(r.get("reused_reads", 0)) for r in runs) / n, 3)
         out["runtime"] = runs[0]["runtime"]
         models = sum(stages[s]["ms_per_frame"] for s in MODEL_STAGES if s in stages)
         out["model_invocations_ms_per_frame"] = round(models, 3)

@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 # A hand the tracker lost is looked for once in its last region grown this much (a landmark
 # run, about a third of a palm detection) before the palm detector runs on the whole frame.
-REFIND_GROWTH = 1.6
 
 
 def region_from(hand: HandLandmarks, shape: tuple[int, ...]) -> HandRegion:
@@ -44,10 +43,9 @@ class HandLocator(Closing):
     detector: palm detector then landmark model on every frame.
     tracker: the landmark model runs on the region derived from the previous frame's landmarks;
     the palm detector runs only when the hand's presence drops below `min_presence`, when there is
-    no hand yet, or every `redetect_every` frames as a safety net. A hand lost by the tracker is
-    first looked for once more in its last region grown by `REFIND_GROWTH` (one landmark run)
-    before the palm detector runs on the whole frame. While the loop says the gesture is steady,
-    a still hand's tracked reads may reuse its last landmarks (edge.hands.still).
+    no hand yet, or every `redetect_every` frames as a safety net. While the loop says the
+    gesture is steady, a still hand's tracked reads may reuse its last landmarks
+    (edge.hands.still).
 
     Args:
         palm: the palm detector stage.
@@ -76,7 +74,6 @@ class HandLocator(Closing):
         self._roi: Roi | None = None
         self._tracked = 0
         self.hands = 0  # palms at the last detection (at least the tracked hand)
-        self.refinds = 0  # lost hands found again in their grown region (no palm detection)
 
     @property
     def palm_runs(self) -> int:
@@ -101,8 +98,6 @@ class HandLocator(Closing):
         hand = None
         if tracking and self._tracked < self.redetect_every:
             hand = self._track(image, full)
-            if hand is None:
-                hand = self._refind(image, full)
         if hand is None:
             hand = self._detect(image, full)
             if hand is None and tracking and self._tracked >= self.redetect_every:
@@ -130,18 +125,6 @@ class HandLocator(Closing):
         self._tracked += 1
         hand = self.read(image, self._roi, full)
         return hand if hand.presence >= self.min_presence else None
-
-    def _refind(self, image: np.ndarray, full: np.ndarray | None) -> HandLandmarks | None:
-        """The tracked hand slipped out of its region: one landmark run on the region grown by
-        REFIND_GROWTH (a hand that moved fast stays in it) before the whole-frame detector."""
-        assert self._roi is not None
-        r = self._roi
-        hand = self.landmarks.run(image, Roi(r.cx, r.cy, r.size * REFIND_GROWTH, r.angle), full)
-        if hand.presence < self.min_presence:
-            return None
-        self.refinds += 1
-        self.still.remember(image, hand)
-        return hand
 
     def steady(self, ok: bool) -> None:
         """The loop's word on the last frame (edge.pipeline.locate.Locator.steady): with one
