@@ -44,7 +44,7 @@ def open_fds(pid: int) -> int:
 
 
 def after_warmup(samples: list[dict[str, Any]], warmup: float) -> dict[str, Any]:
-    """RSS drift (last minute's median minus the first minute's after warm-up), fd and thread range."""
+    """RSS drift (last minute median minus first minute median after warm-up), fd, thread range."""
     late = [s for s in samples if s["t"] > warmup]
     if len(late) < 2:
         return {}
