@@ -224,5 +224,7 @@ fuzz: venv models  ## hypothesis: >= 2,000 fuzzed configs and model json each th
 # Not part of `make test`: minutes of a running daemon. DURATION in seconds.
 .PHONY: soak
 DURATION ?= 600
-soak: venv mosquitto models  ## daemon on replayed frames for DURATION s -> bench/soak.json + bench/soak.png (RSS, fps, latency)
-	$(PY) scripts/soak.py --datasets $(DATASETS) --duration $(DURATION) --out bench/soak.json
+# The 10-minute run keeps bench/soak.json; any other DURATION writes beside it (3600: soak-1h.json).
+SOAK_OUT ?= bench/$(if $(filter 600,$(DURATION)),soak,$(if $(filter 3600,$(DURATION)),soak-1h,soak-$(DURATION)s)).json
+soak: venv mosquitto models  ## daemon on replayed frames for DURATION s -> bench/soak.json + .png (RSS, fds, threads, fps, latency; DURATION=3600: bench/soak-1h.*)
+	$(PY) scripts/soak.py --datasets $(DATASETS) --duration $(DURATION) --out $(SOAK_OUT)

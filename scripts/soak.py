@@ -1,10 +1,12 @@
 """`make soak DURATION=s`: the daemon on replayed real frames for a while, against a private
-mosquitto with a simulated car listening; RSS, fps and latency over time -> json + PNG."""
+mosquitto with a simulated car listening; RSS, open fds, threads, fps and latency over time ->
+json + PNG, with the drift after warm-up."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,11 +23,46 @@ from devtools.localbroker import LocalBroker
 DEVICE = "soak"
 
 
-def rss_mb(pid: int) -> float:
+def _status(pid: int, key: str) -> int | None:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return None
+
+
+def rss_mb(pid: int) -> float:
+    kb = _status(pid, "VmRSS")
+    return kb / 1024 if kb is not None else float("nan")
+
+
+def threads(pid: int) -> int:
+    return _status(pid, "Threads") or 0
+
+
+def open_fds(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def after_warmup(samples: list[dict[str, Any]], warmup: float) -> dict[str, Any]:
+    """RSS drift (last minute median minus first minute median after warm-up), fd, thread range."""
+    late = [s for s in samples if s["t"] > warmup]
+    if len(late) < 2:
+        return {}
+    span = max(1, len([s for s in late if s["t"] <= late[0]["t"] + 60]))
+    first = sorted(s["rss_mb"] for s in late[:span])
+    last = sorted(s["rss_mb"] for s in late[-span:])
+    out: dict[str, Any] = {
+        "warmup_s": warmup,
+        "rss_mb_after_warmup": first[len(first) // 2],
+        "rss_mb_last_minute": last[len(last) // 2],
+        "rss_drift_mb": round(last[len(last) // 2] - first[len(first) // 2], 1),
+        "rss_mb_max": max(s["rss_mb"] for s in late),
+    }
+    for key in ("fds", "threads"):
+        values = [s[key] for s in late if key in s]
+        if values:
+            out[f"{key}_min"], out[f"{key}_max"] = min(values), max(values)
+    return out
 
 
 class Watcher:
@@ -72,7 +109,7 @@ def plot(samples: list[dict[str, Any]], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     t = [s["t"] for s in samples]
-    fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
+    fig, axes = plt.subplots(4, 1, figsize=(8, 10), sharex=True)
     axes[0].plot(t, [s["rss_mb"] for s in samples])
     axes[0].set_ylabel("RSS (MB)")
     axes[1].plot(t, [s["fps"] for s in samples])
@@ -83,8 +120,12 @@ def plot(samples: list[dict[str, Any]], out: Path) -> None:
         t, [s["command_latency_ms"] for s in samples], label="command, capture to receipt (max)"
     )
     axes[2].set_ylabel("ms")
-    axes[2].set_xlabel("seconds")
     axes[2].legend()
+    axes[3].plot(t, [s.get("fds", 0) for s in samples], label="open fds")
+    axes[3].plot(t, [s.get("threads", 0) for s in samples], label="threads")
+    axes[3].set_ylabel("count")
+    axes[3].set_xlabel("seconds")
+    axes[3].legend()
     fig.tight_layout()
     fig.savefig(out, dpi=80)
 
@@ -94,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--datasets", type=Path, required=True)
     p.add_argument("--duration", type=float, default=600.0)
     p.add_argument("--every", type=float, default=5.0)
+    p.add_argument("--warmup", type=float, default=60.0, help="seconds before drift is measured")
     p.add_argument("--out", type=Path, default=Path("bench/soak.json"))
     args = p.parse_args(argv)
     frames = (args.datasets / "subhih-hands" / "images").resolve()
@@ -114,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                     {
                         "t": round(time.monotonic() - start, 1),
                         "rss_mb": round(rss_mb(daemon.pid), 1),
+                        "fds": open_fds(daemon.pid),
+                        "threads": threads(daemon.pid),
+                        "load_1m": round(os.getloadavg()[0], 2),
                         "fps": stats.get("fps", 0.0),
                         "step_p50_ms": total.get("p50", 0.0),
                         "step_p95_ms": total.get("p95", 0.0),
@@ -134,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         "rss_mb_start": samples[0]["rss_mb"] if samples else None,
         "rss_mb_end": samples[-1]["rss_mb"] if samples else None,
         "daemon_exit": code,
+        "load_avg_1m_mean": round(sum(s["load_1m"] for s in samples) / len(samples), 2)
+        if samples
+        else None,
+        "cpu_count": os.cpu_count(),
+        **after_warmup(samples, args.warmup),
         "samples": samples,
     }
     args.out.write_text(json.dumps(summary, indent=1) + "\n")
