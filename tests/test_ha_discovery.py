@@ -229,3 +229,47 @@ def test_home_assistants_birth_message_makes_the_device_publish_its_configs_agai
         assert all(m.payload and m.qos == 1 for m in again)
     ha.close()
     rec.close()
+
+
+def republished_after_birth(broker, cfg: MqttConfig, birth_topic: str) -> bool:
+    """Whether a birth (`online`) on `birth_topic` makes the daemon publish its configs again."""
+    rec = Recorder(broker, f"{cfg.ha_prefix}/+/gesturepilot_{cfg.device_id}/#")
+    ha = Recorder(broker, birth_topic)  # its client stands in for Home Assistant
+    try:
+        with Publisher(cfg, labels=LABELS) as pub:
+            assert pub.wait_connected(10)
+            count = 3 + len(LABELS)
+            configs(rec, count)
+            time.sleep(0.3)
+            first = len(rec.messages)
+            ha._client.publish(birth_topic, "online", qos=1).wait_for_publish(2)
+            deadline = time.monotonic() + 3
+            while len(rec.messages) < first + count and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return len(rec.messages) >= first + count
+    finally:
+        ha.close()
+        rec.close()
+        remove(cfg, LABELS)
+
+
+def test_with_a_custom_discovery_prefix_a_birth_on_homeassistant_status_still_republishes(broker):
+    # Home Assistant publishes its birth on homeassistant/status whatever its discovery prefix
+    cfg = mqtt_cfg(broker, ha_discovery=True, ha_prefix="ha/disc")
+    assert cfg.ha_birth_topic == "homeassistant/status"
+    assert republished_after_birth(broker, cfg, "homeassistant/status")
+
+
+def test_a_configured_birth_topic_is_the_one_the_daemon_listens_on(broker):
+    cfg = mqtt_cfg(broker, ha_discovery=True, ha_birth_topic="hass/birth")
+    assert republished_after_birth(broker, cfg, "hass/birth")
+    assert not republished_after_birth(broker, cfg, "homeassistant/status")
+
+
+@pytest.mark.parametrize("bad", ["", "homeassistant/#", "ha/+/status", "/ha/status", "ha/status/"])
+def test_a_bad_birth_topic_is_refused_at_load_naming_the_key(bad, tmp_path):
+    with pytest.raises(ConfigError, match=r"\[mqtt\] ha_birth_topic: .*homeassistant/status"):
+        parse_config({"mqtt": {"ha_birth_topic": bad}})
+    conf = tmp_path / "bad.toml"
+    conf.write_text(f'[mqtt]\nha_birth_topic = "{bad}"\n')
+    assert main(["check-config", "--config", str(conf)]) == 78

@@ -141,6 +141,8 @@ class MqttConfig:
     cmd_vel_angular: float = opt(0.5, 0.0, 10.0)  # rad/s: left / right
     ha_discovery: bool = opt(False)  # Home Assistant discovery configs (edge.link.ha_discovery)
     ha_prefix: str = opt("homeassistant")  # Home Assistant's discovery prefix
+    # where HA publishes its birth message: its own default whatever the discovery prefix
+    ha_birth_topic: str = opt("homeassistant/status")
     password: str = field(default="", repr=False, metadata={"internal": True})
 
 

@@ -159,6 +159,12 @@ def cross_field(s: dict[str, Any], errors: list[str]) -> None:
     for key, level in levels:
         if not _is_topic_level(level, allow_slash=key != "device_id"):
             errors.append(f"[mqtt] {key}: {level!r} is not a valid topic level")
+    if not _is_topic_level(mq.ha_birth_topic, allow_slash=True):
+        errors.append(
+            f"[mqtt] ha_birth_topic: {mq.ha_birth_topic!r} is not a topic to subscribe to (one "
+            "topic, no + or # wildcard, no leading or trailing /; Home Assistant's default is "
+            "'homeassistant/status')"
+        )
     if mq.password and not mq.password_env and not mq.username:
         errors.append("[mqtt] username: a password needs a username")
     login_rules(mq.username, mq.password_env, (mq.tls_ca, mq.tls_cert, mq.tls_key), errors)

@@ -42,6 +42,7 @@ class HaDiscovery:
         self.root = f"{cfg.prefix}/{cfg.device_id}"
         self.node = f"gesturepilot_{_slug(cfg.device_id)}"
         self.prefix = cfg.ha_prefix
+        self.birth_topic = cfg.ha_birth_topic
         self.labels = tuple(labels)
         self.device = {
             "identifiers": [self.node],
@@ -53,8 +54,9 @@ class HaDiscovery:
 
     @property
     def status_topic(self) -> str:
-        """Where Home Assistant publishes its birth (`online`) and will (`offline`) messages."""
-        return f"{self.prefix}/status"
+        """Where Home Assistant publishes its birth (`online`) and will (`offline`) messages:
+        `homeassistant/status` by default, whatever its discovery prefix (`ha_birth_topic`)."""
+        return self.birth_topic
 
     def on_connect(self, client: mqtt.Client) -> None:
         """Publish the configs (retained: a broker may have lost them) and listen for HA's birth."""
